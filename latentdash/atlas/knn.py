@@ -1,0 +1,76 @@
+"""Exact k-nearest-neighbour graphs, shared by t-SNE, UMAP, trustworthiness and preservation.
+
+Brute force in chunks with torch (matmul + topk, multi-threaded); exact, and on 70k x 16 latents
+it takes a few seconds. Metrics: euclidean, cosine (1 - cos), manhattan (torch.cdist p=1).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+
+def _prep(x: np.ndarray, metric: str) -> torch.Tensor:
+    t = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+    if metric == "cosine":
+        t = t / t.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    return t
+
+
+def pairwise(q: torch.Tensor, x: torch.Tensor, metric: str, x_sq: torch.Tensor | None = None):
+    """Distances [len(q), len(x)] (float32)."""
+    if metric == "manhattan":
+        return torch.cdist(q, x, p=1)
+    if metric == "cosine":
+        return (1.0 - q @ x.T).clamp_min_(0.0)
+    if x_sq is None:
+        x_sq = (x * x).sum(1)
+    d2 = (q * q).sum(1, keepdim=True) + x_sq[None, :] - 2.0 * (q @ x.T)
+    return d2.clamp_min_(0.0).sqrt_()
+
+
+def chunk_rows(n: int, d: int, budget_bytes: int = 256 << 20) -> int:
+    return int(max(64, min(4096, budget_bytes // max(1, 4 * n))))
+
+
+def knn_graph(x: np.ndarray, k: int, metric: str = "euclidean", callback=None):
+    """(indices int64 [N, k], distances float32 [N, k]) of each row's k nearest other rows.
+
+    Self is excluded by index (duplicates of a point still count as neighbours at distance 0).
+    """
+    n = len(x)
+    k = int(min(k, n - 1))
+    xt = _prep(x, metric)
+    x_sq = (xt * xt).sum(1) if metric == "euclidean" else None
+    idx = np.empty((n, k), np.int64)
+    dist = np.empty((n, k), np.float32)
+    step = chunk_rows(n, x.shape[1])
+    with torch.inference_mode():
+        for s in range(0, n, step):
+            e = min(n, s + step)
+            d = pairwise(xt[s:e], xt, metric, x_sq)
+            rows = torch.arange(e - s)
+            d[rows, torch.arange(s, e)] = float("inf")       # exclude self
+            v, i = torch.topk(d, k, dim=1, largest=False, sorted=True)
+            idx[s:e] = i.numpy()
+            dist[s:e] = v.numpy()
+            if callback:
+                callback(e - s)
+    return idx, dist
+
+
+def query_knn(q: np.ndarray, x: np.ndarray, k: int, x_sq: np.ndarray | None = None):
+    """Exact Euclidean kNN of query rows q among x with numpy (small q: the interactive path)."""
+    q = np.asarray(q, np.float32)
+    if x_sq is None:
+        x_sq = np.einsum("ij,ij->i", x, x)
+    d2 = x_sq[None, :] - 2.0 * (q @ x.T) + np.einsum("ij,ij->i", q, q)[:, None]
+    k = min(k, x.shape[0])
+    if k < x.shape[0]:
+        part = np.argpartition(d2, k - 1, axis=1)[:, :k]
+    else:
+        part = np.tile(np.arange(x.shape[0]), (len(q), 1))
+    pd = np.take_along_axis(d2, part, 1)
+    order = np.argsort(pd, axis=1, kind="stable")
+    idx = np.take_along_axis(part, order, 1)
+    dist = np.sqrt(np.maximum(np.take_along_axis(pd, order, 1), 0.0))
+    return idx, dist.astype(np.float32)

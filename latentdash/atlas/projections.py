@@ -1,0 +1,155 @@
+"""Fitting the maps: PCA (exact, invertible), t-SNE (openTSNE) and UMAP (umap-learn internals).
+
+t-SNE and UMAP both start from one precomputed exact kNN graph (see knn.py): openTSNE gets it as
+`PrecomputedNeighbors`, UMAP as `knn_indices`/`knn_dists`. Each method's graph (t-SNE affinities,
+UMAP fuzzy set) and initialisation is computed once and reused for the 2-D and the 3-D map.
+t-SNE: FFT-accelerated gradients in 2-D; openTSNE's FFT is 2-D only, so 3-D uses Barnes-Hut,
+started from the finished 2-D layout plus a small third PCA coordinate (skipping early
+exaggeration, which the 2-D run already did) with fewer iterations.
+UMAP: one spectral initialisation with 3 components serves both maps (first 2 columns for 2-D).
+"""
+from __future__ import annotations
+
+import logging
+import os
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+def numba_cache_dir(cache_root) -> None:
+    """Persist numba's compiled code (umap, pynndescent) across processes. Call before importing."""
+    if "NUMBA_CACHE_DIR" not in os.environ and cache_root is not None:
+        d = os.path.join(str(cache_root), "numba")
+        try:
+            os.makedirs(d, exist_ok=True)
+            os.environ["NUMBA_CACHE_DIR"] = d
+        except OSError:
+            pass
+
+
+def n_threads() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+# ---------------------------------------------------------------------------------- PCA
+def fit_pca(x: np.ndarray, n_components: int, seed: int = 0):
+    """(mean [D], components [k, D], scores [N, k]) with sign-fixed components."""
+    x = np.asarray(x, np.float32)
+    n, dim = x.shape
+    k = int(min(n_components, dim, n))
+    mean = x.mean(0, dtype=np.float64).astype(np.float32)
+    if dim <= 64:
+        xc = (x - mean).astype(np.float64)
+        cov = xc.T @ xc / max(1, n - 1)
+        w, v = np.linalg.eigh(cov)
+        comps = v[:, ::-1][:, :k].T.astype(np.float32)
+    else:
+        from sklearn.decomposition import PCA
+        p = PCA(n_components=k, svd_solver="randomized" if k < min(n, dim) // 2 else "full",
+                random_state=seed).fit(x)
+        comps = p.components_.astype(np.float32)
+    # deterministic signs: the largest-magnitude loading of each component is positive
+    signs = np.sign(comps[np.arange(k), np.abs(comps).argmax(1)])
+    comps *= np.where(signs == 0, 1, signs)[:, None]
+    scores = (x - mean) @ comps.T
+    return mean, comps, scores.astype(np.float32)
+
+
+# ---------------------------------------------------------------------------------- t-SNE
+def tsne_affinities(knn_idx, knn_dist, perplexity: float):
+    from openTSNE import affinity
+    from openTSNE.nearest_neighbors import PrecomputedNeighbors
+    k = min(knn_idx.shape[1], max(1, int(3 * perplexity)))
+    pn = PrecomputedNeighbors(np.ascontiguousarray(knn_idx[:, :k]),
+                              np.ascontiguousarray(knn_dist[:, :k], dtype=np.float64))
+    return affinity.PerplexityBasedNN(knn_index=pn, perplexity=perplexity, n_jobs=n_threads())
+
+
+def _rescale(x: np.ndarray, target_std: float = 1e-4) -> np.ndarray:
+    x = np.array(x, dtype=np.float64)
+    return x / (np.std(x[:, 0]) + 1e-12) * target_std
+
+
+def fit_tsne(aff, init: np.ndarray, n_iter: int, seed: int, callback=None,
+             early_exaggeration: bool = True) -> np.ndarray:
+    """Run openTSNE from init on precomputed affinities; returns float32 [N, dims]."""
+    from openTSNE import TSNEEmbedding
+    dims = init.shape[1]
+    method = "fft" if dims <= 2 else "bh"
+    cbs = None
+    if callback is not None:
+        def cbs(it, err, emb):  # noqa: ARG001 (openTSNE callback signature)
+            callback(25)
+            return False
+    emb = TSNEEmbedding(np.ascontiguousarray(init, dtype=np.float64), aff,
+                        negative_gradient_method=method, n_jobs=n_threads(), random_state=seed,
+                        callbacks=cbs, callbacks_every_iters=25,
+                        **({"theta": 0.5} if method == "bh" else {}))
+    ee = 250 if early_exaggeration else 0
+    if ee:
+        emb = emb.optimize(n_iter=ee, exaggeration=12, momentum=0.5)
+    rest = max(0, n_iter - ee)
+    if rest:
+        emb = emb.optimize(n_iter=rest, momentum=0.8)
+    return np.asarray(emb, np.float32)
+
+
+def tsne_init(pca_scores: np.ndarray, dims: int) -> np.ndarray:
+    return _rescale(pca_scores[:, :dims])
+
+
+def tsne_3d_init(tsne2: np.ndarray, pca_scores: np.ndarray) -> np.ndarray:
+    """Start 3-D t-SNE from the 2-D result plus a small third PCA coordinate."""
+    third = pca_scores[:, 2] if pca_scores.shape[1] > 2 else np.zeros(len(tsne2))
+    third = third / (np.std(third) + 1e-12) * (0.1 * np.std(tsne2[:, 0]))
+    return np.column_stack([tsne2, third]).astype(np.float64)
+
+
+# ---------------------------------------------------------------------------------- UMAP
+class UMAPGraph:
+    """Fuzzy simplicial set + spectral init, fitted once, embedded in 2-D and/or 3-D."""
+
+    def __init__(self, data, knn_idx, knn_dist, n_neighbors: int, metric: str, seed: int):
+        from sklearn.utils import check_random_state
+        from umap.umap_ import fuzzy_simplicial_set
+        n = len(knn_idx)
+        k = n_neighbors - 1  # umap counts the point itself as its first neighbour
+        ii = np.column_stack([np.arange(n), knn_idx[:, :k]]).astype(np.int32)
+        dd = np.column_stack([np.zeros(n, np.float32), knn_dist[:, :k]]).astype(np.float32)
+        self.data, self.metric, self.seed = data, metric, seed
+        self.graph, _, _ = fuzzy_simplicial_set(data, n_neighbors, check_random_state(seed), metric,
+                                                knn_indices=ii, knn_dists=dd)
+        self._init = None
+
+    def init(self, dims: int) -> np.ndarray:
+        if self._init is None or self._init.shape[1] < dims:
+            from sklearn.utils import check_random_state
+            from umap.spectral import spectral_layout
+            from umap.umap_ import noisy_scale_coords
+            rs = check_random_state(self.seed)
+            try:
+                emb = spectral_layout(self.data, self.graph, 3, rs, metric=self.metric)
+            except Exception as e:  # tiny or degenerate graphs: fall back to random, like umap
+                log.warning("spectral initialisation failed (%s); using a random start", e)
+                emb = rs.uniform(-10, 10, (self.graph.shape[0], 3))
+            self._init = noisy_scale_coords(emb, rs, max_coord=10, noise=0.0001).astype(np.float32)
+        return self._init[:, :dims].copy()
+
+    def embed(self, dims: int, min_dist: float, n_epochs: int | None, progress_kwds: dict | None):
+        from sklearn.utils import check_random_state
+        from umap.umap_ import find_ab_params, simplicial_set_embedding
+        a, b = find_ab_params(1.0, min_dist)
+        emb, _ = simplicial_set_embedding(
+            self.data, self.graph.copy(), dims, 1.0, a, b, 1.0, 5, n_epochs, self.init(dims),
+            check_random_state(self.seed), self.metric, {}, False, {}, False,
+            parallel=False, verbose=False, tqdm_kwds=dict(progress_kwds or {"disable": True}))
+        return np.asarray(emb, np.float32)
+
+
+def default_umap_epochs(n: int) -> int:
+    return 500 if n <= 10_000 else 200
