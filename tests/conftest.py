@@ -1,36 +1,40 @@
+"""Shared fixtures: real models fitted on the bundled Fashion-MNIST test images, with small real
+atlases (PCA maps, 2,000 images) cached under .cache/test-atlas so reruns are fast."""
+from __future__ import annotations
+
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CHECKPOINTS = ROOT / "checkpoints"
-os.environ.setdefault("LATENTDASH_CACHE", str(ROOT / ".cache" / "latentdash"))
+CACHE = Path(os.environ.get("LATENTDASH_TEST_CACHE", ROOT / ".cache" / "test-atlas"))
+N_TEST = 2000
 
 
 @pytest.fixture(scope="session")
-def fashion_test():
+def dataset():
     from latentdash.data import load_dataset
     return load_dataset("fashion-mnist-test")
 
 
-@pytest.fixture(scope="session")
-def digits():
-    from latentdash.data import load_dataset
-    return load_dataset("digits")
+def _pca_explorer(dataset, k: int, name: str):
+    from latentdash.atlas import AtlasParams, get_or_build_atlas
+    from latentdash.models import PCAModel
+    from latentdash.service import Explorer
+    model = PCAModel.fit(dataset.float_images(slice(0, 5000)), k, seed=0)
+    params = AtlasParams(methods=("pca",), dims=(2, 3), limit=N_TEST)
+    atlas = get_or_build_atlas(model, dataset, params, cache_dir=CACHE, progress=False)
+    return Explorer(model, atlas, name)
 
 
 @pytest.fixture(scope="session")
-def tiny_vae_ckpt(tmp_path_factory, digits):
-    """A real (briefly trained) conv VAE on digits, saved as a latentdash checkpoint."""
-    from latentdash.train import TrainConfig, save_trained, train_model
-    cfg = TrainConfig(model="conv-vae", latent_dim=4, epochs=1, max_steps=20, batch_size=64, val_size=200)
-    _, payload = train_model(cfg, digits, progress=False)
-    path = tmp_path_factory.mktemp("ck") / "digits-vae.pt"
-    save_trained(path, payload)
-    return path
+def explorers(dataset):
+    """Two real models on the same 2,000 images: a 16-D and a 2-D linear (PCA) autoencoder."""
+    return [_pca_explorer(dataset, 16, "pca-16"), _pca_explorer(dataset, 2, "pca-2")]
 
 
-def images01(ds, n):
-    return ds.float_images(np.arange(n))
+@pytest.fixture(scope="session")
+def catalog(explorers):
+    from latentdash.ui.catalog import Catalog
+    return Catalog(explorers)

@@ -17,6 +17,8 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
+FFT_MIN_N = 10_000
+
 
 def numba_cache_dir(cache_root) -> None:
     """Persist numba's compiled code (umap, pynndescent) across processes. Call before importing."""
@@ -80,7 +82,8 @@ def fit_tsne(aff, init: np.ndarray, n_iter: int, seed: int, callback=None,
     """Run openTSNE from init on precomputed affinities; returns float32 [N, dims]."""
     from openTSNE import TSNEEmbedding
     dims = init.shape[1]
-    method = "fft" if dims <= 2 else "bh"
+    # openTSNE's own rule: FFT interpolation pays off from ~10k points; it is 2-D only
+    method = "fft" if dims <= 2 and len(init) >= FFT_MIN_N else "bh"
     cbs = None
     if callback is not None:
         def cbs(it, err, emb):  # noqa: ARG001 (openTSNE callback signature)

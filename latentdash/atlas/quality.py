@@ -103,3 +103,15 @@ def label_accuracy(x: np.ndarray, labels, k: int = ACC_K):
     if labels is None:
         return None
     return float(knn_accuracy(x, labels, k=k))
+
+
+def graph_knn_accuracy(knn_idx: np.ndarray, labels, k: int = ACC_K):
+    """Leave-one-out k-NN accuracy from a precomputed exact kNN graph (self excluded), with the
+    same vote as `metrics.knn_accuracy` (majority, ties to the nearest)."""
+    if labels is None:
+        return None
+    from ..metrics import _vote
+    labels = np.asarray(labels)
+    votes = labels[knn_idx[:, :k]]
+    pred = np.array([_vote(v) for v in votes])
+    return float((pred == labels).mean())

@@ -1,0 +1,87 @@
+"""create_app(config) -> dash.Dash: load every Explorer once, then build the page around them.
+
+Explorers are built before the app exists (a missing atlas is built first, with progress bars in
+the terminal); after that the server holds only read-only data and all per-user state lives in
+the browser, so the app runs the same under `python app.py`, `latentdash serve` or gunicorn.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import dash
+
+from ..errors import LatentdashError
+from ..ui import callbacks
+from ..ui.catalog import Catalog
+from ..ui.layout import build_layout
+from .config import ServeConfig
+from .routes import register_routes
+
+log = logging.getLogger(__name__)
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
+
+
+def model_name(spec: str, taken: set[str]) -> str:
+    p = Path(spec)
+    base = p.stem if p.suffix else spec.replace(":", "-")
+    name, k = base, 2
+    while name in taken:
+        name, k = f"{base}-{k}", k + 1
+    return name
+
+
+def load_explorers(config: ServeConfig, progress=True) -> list:
+    """One Explorer per checkpoint on config.dataset (atlases loaded, or built with progress)."""
+    from ..atlas import AtlasParams, get_or_build_atlas
+    from ..atlas.shipped import DEFAULT_CHECKPOINT, DEFAULT_DATASET, default_atlas
+    from ..data import load_dataset
+    from ..models import load_model
+    from ..service import Explorer
+    if config.threads:
+        import torch
+        torch.set_num_threads(int(config.threads))
+    specs = config.checkpoint_list()
+    models = [(s, load_model(s)) for s in specs]          # fail fast on a bad checkpoint
+    dataset = load_dataset(config.dataset, data_root=config.data_root)
+    params = AtlasParams(methods=config.methods, dims=config.dims, limit=config.limit)
+    explorers, taken = [], set()
+    for spec, model in models:
+        name = model_name(spec, taken)
+        taken.add(name)
+        cp = Path(spec) if Path(spec).is_file() else None
+        log.info("atlas for %s on %s", name, dataset.id)
+        if progress:
+            print(f"latentdash: preparing {name} on {dataset.id} ...", flush=True)
+        default_settings = (config.limit is None and tuple(config.methods) == AtlasParams().methods
+                            and tuple(config.dims) == AtlasParams().dims)
+        if (cp is not None and cp.resolve() == DEFAULT_CHECKPOINT.resolve()
+                and dataset.id == DEFAULT_DATASET and default_settings):
+            atlas = default_atlas(cp, model=model, dataset=dataset, cache_dir=config.cache_dir,
+                                  progress=progress)
+        else:
+            atlas = get_or_build_atlas(model, dataset, params, cache_dir=config.cache_dir,
+                                       checkpoint_path=cp, progress=progress)
+        explorers.append(Explorer(model, atlas, name))
+    return explorers
+
+
+def create_app(config: ServeConfig | None = None, explorers=None, progress=True) -> dash.Dash:
+    """The Explorer app. Pass `explorers` to reuse already-built ones (tests, notebooks)."""
+    config = config or ServeConfig()
+    if explorers is None:
+        explorers = load_explorers(config, progress=progress)
+    catalog = Catalog(explorers, max_sliders=config.max_sliders)
+    app = dash.Dash(
+        __name__, assets_folder=str(ASSETS), title="latentdash Explorer", update_title=None,
+        suppress_callback_exceptions=True, serve_locally=True,
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}])
+    prefix = app.config.requests_pathname_prefix or "/"
+    catalog.url_prefix = prefix
+    app.layout = build_layout(catalog, prefix=prefix)
+    callbacks.register(app, catalog)
+    register_routes(app.server, catalog, prefix=app.config.routes_pathname_prefix or "/")
+    app.server.config["LATENTDASH_CATALOG"] = catalog
+    if not explorers:
+        raise LatentdashError("no models to serve")
+    return app

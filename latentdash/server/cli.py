@@ -1,0 +1,104 @@
+"""`latentdash serve` (and `python app.py`): flags -> ServeConfig -> create_app -> run.
+
+The port is checked before any model or atlas is loaded, so a busy port fails in a second with
+one line instead of after a long atlas build.
+"""
+from __future__ import annotations
+
+import argparse
+import errno
+import logging
+import socket
+import sys
+
+from ..errors import LatentdashError
+from .config import ServeConfig, from_env
+
+log = logging.getLogger(__name__)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--checkpoint", action="append", dest="checkpoints", metavar="PATH",
+                   help="model to serve (repeat for several; the first is shown first). Default: the "
+                        "shipped checkpoints in checkpoints/, fashion-vae-16.pt first")
+    p.add_argument("--dataset", default=None, help="dataset id (default fashion-mnist-test, bundled)")
+    p.add_argument("--data-root", default=None, help="folder with dataset files")
+    p.add_argument("--host", default=None, help="interface to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=None, help="TCP port (default 8050)")
+    p.add_argument("--limit", type=int, default=None, help="map a stratified subset of N images")
+    p.add_argument("--methods", default=None, help="atlas projections, e.g. pca,umap (default pca,tsne,umap)")
+    p.add_argument("--dims", default=None, help="map dimensions: 2, 3 or 2,3 (default 2,3)")
+    p.add_argument("--cache-dir", default=None, help="atlas cache folder")
+    p.add_argument("--threads", type=int, default=None, help="torch threads for decoding")
+    p.add_argument("--debug", action="store_true", default=None, help="Dash dev tools (local use only)")
+
+
+def config_from_args(a) -> ServeConfig:
+    def tup(v, typ=str):
+        return None if v is None else tuple(typ(s) for s in str(v).split(",") if s.strip())
+    try:
+        dims = tup(a.dims, int)
+    except ValueError as e:
+        raise LatentdashError(f"--dims {a.dims!r} is not a list of numbers; use 2, 3 or 2,3") from e
+    return from_env(checkpoints=tuple(a.checkpoints) if a.checkpoints else None, dataset=a.dataset,
+                    data_root=a.data_root, host=a.host, port=a.port, limit=a.limit,
+                    methods=tup(a.methods), dims=dims, cache_dir=a.cache_dir, threads=a.threads,
+                    debug=a.debug)
+
+
+def check_port(host: str, port: int) -> None:
+    """Raise a one-line LatentdashError when (host, port) can't be bound."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as e:
+        raise LatentdashError(f"cannot resolve --host {host!r} ({e.strerror}); use 127.0.0.1 or 0.0.0.0") from e
+    family, _, _, _, addr = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(addr)
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                raise LatentdashError(f"port {port} on {host} is already in use; stop the other server "
+                                      f"or pass --port with a free port") from e
+            raise LatentdashError(f"cannot listen on {host}:{port} ({e.strerror}); pick another "
+                                  f"--host/--port") from e
+
+
+def url_for(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    return f"http://{shown}:{port}/"
+
+
+def serve(config: ServeConfig) -> int:
+    from .app_factory import create_app
+    check_port(config.host, config.port)
+    app = create_app(config)
+    url = url_for(config.host, config.port)
+    print(f"latentdash Explorer running at {url}  (Ctrl+C to stop)", flush=True)
+    if config.open_browser:
+        import webbrowser
+        webbrowser.open(url)
+    app.run(host=config.host, port=config.port, debug=config.debug, use_reloader=False, threaded=True)
+    return 0
+
+
+def run(a) -> int:
+    return serve(config_from_args(a))
+
+
+def main(argv=None) -> int:
+    """`python app.py [flags]`: same flags as `latentdash serve`."""
+    ap = argparse.ArgumentParser(prog="app.py", description="Serve the latentdash Explorer page.")
+    add_arguments(ap)
+    ap.add_argument("-v", "--verbose", action="store_true")
+    a = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if a.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return run(a)
+    except LatentdashError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0

@@ -1,0 +1,196 @@
+"""Plotly figure dicts for the map and the latent bar chart, plus overlay patch operations.
+
+Figures are plain dicts (no plotly.graph_objects validation on the hot path). Large arrays travel
+as Plotly's base64 typed-array spec ({dtype, bdata}), so 70k float32 coordinates cost 4 bytes
+each plus base64 instead of ~18 bytes of JSON text. Point ids are `customdata` (plain int lists:
+Dash reads them out of `gd.data`, which typed-array specs would hide).
+
+Trace order is fixed: one trace per class (`ModelView.trace_idx`), then the overlays in OVERLAYS
+order, so an overlay's trace number is `n_classes + OVERLAYS.index(name)` and a Patch can address
+it without resending the points.
+"""
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+
+OVERLAYS = ("path", "A", "B", "selected", "current")
+PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
+           "#ff9da7", "#9c755f", "#bab0ac", "#1f77b4", "#aec7e8", "#ff7f0e", "#ffbb78",
+           "#2ca02c", "#98df8a", "#d62728", "#ff9896", "#9467bd", "#c5b0d5"]
+SCALES = {"recon": "Viridis", "pres": "RdYlGn", "dim": "RdBu"}
+POINT_SIZE_2D = 4
+POINT_SIZE_3D = 2
+OVERLAY_STYLE = {
+    "path": dict(mode="lines+markers", line={"color": "#111", "width": 2},
+                 marker={"size": 7, "color": "#ffd400", "line": {"color": "#111", "width": 1}}),
+    "A": dict(mode="markers+text", text=["A"], textposition="top center",
+              textfont={"size": 16, "color": "#111"},
+              marker={"size": 16, "color": "#00b3ff", "symbol": "square", "line": {"color": "#111", "width": 2}}),
+    "B": dict(mode="markers+text", text=["B"], textposition="top center",
+              textfont={"size": 16, "color": "#111"},
+              marker={"size": 16, "color": "#ff3df5", "symbol": "square", "line": {"color": "#111", "width": 2}}),
+    "selected": dict(mode="markers", marker={"size": 18, "color": "rgba(0,0,0,0)",
+                                             "line": {"color": "#111", "width": 3}}),
+    "current": dict(mode="markers", marker={"size": 14, "color": "#ff2d2d", "symbol": "diamond",
+                                            "line": {"color": "#fff", "width": 2}}),
+}
+
+
+def b64(arr, dtype: str = "f4") -> dict:
+    """numpy array -> Plotly typed-array spec (little-endian)."""
+    a = np.ascontiguousarray(np.asarray(arr).astype("<" + dtype, copy=False))
+    return {"dtype": dtype, "bdata": base64.b64encode(a.tobytes()).decode("ascii")}
+
+
+def overlay_index(view, name: str) -> int:
+    return len(view.trace_idx) + OVERLAYS.index(name)
+
+
+def _xyz(pts, dims: int) -> dict:
+    """{x, y[, z]} lists for a few overlay points (pts: [n, dims] or None)."""
+    if pts is None or len(pts) == 0:
+        out = {"x": [], "y": []}
+        if dims == 3:
+            out["z"] = []
+        return out
+    pts = np.asarray(pts, np.float64)
+    out = {"x": [round(float(v), 5) for v in pts[:, 0]], "y": [round(float(v), 5) for v in pts[:, 1]]}
+    if dims == 3:
+        out["z"] = [round(float(v), 5) for v in pts[:, 2]]
+    return out
+
+
+def colour_values(view, colour: str, map_name: str):
+    """Per-point float32 values for a continuous colouring (None for 'class')."""
+    ex = view.ex
+    if colour == "recon":
+        return np.asarray(ex.recon_error, np.float32)
+    if colour == "pres":
+        return np.asarray(ex.preservation(map_name), np.float32)
+    if colour.startswith("dim"):
+        return np.asarray(ex.latents, np.float32)[:, int(colour[3:])]
+    return None
+
+
+def marker_specs(view, colour: str, map_name: str, dims: int) -> list[dict]:
+    """One marker dict per class trace for this colouring."""
+    size = POINT_SIZE_2D if dims == 2 else POINT_SIZE_3D
+    vals = colour_values(view, colour, map_name)
+    if vals is None:
+        return [{"size": size, "color": PALETTE[c % len(PALETTE)], "opacity": 0.8}
+                for c in view.trace_classes]
+    finite = vals[np.isfinite(vals)]
+    if colour.startswith("dim"):
+        m = float(np.percentile(np.abs(finite), 99)) if finite.size else 1.0
+        cmin, cmax, scale = -m, m, SCALES["dim"]
+    else:
+        cmin = float(np.percentile(finite, 1)) if finite.size else 0.0
+        cmax = float(np.percentile(finite, 99)) if finite.size else 1.0
+        scale = SCALES[colour]
+    if not cmax > cmin:
+        cmax = cmin + 1e-6
+    title = {"recon": "recon. error", "pres": "preservation"}.get(colour, f"z{colour[3:]}")
+    specs = []
+    for t, idx in enumerate(view.trace_idx):
+        m = {"size": size, "color": b64(np.nan_to_num(vals[idx], nan=cmin)), "colorscale": scale,
+             "cmin": cmin, "cmax": cmax, "opacity": 0.85, "showscale": t == 0}
+        if t == 0:
+            m["colorbar"] = {"title": {"text": title}, "thickness": 12, "len": 0.5, "x": 1.0,
+                             "y": 0.0, "yanchor": "bottom"}
+        specs.append(m)
+    return specs
+
+
+def camera_layout(cam, dims: int) -> dict:
+    """Layout entries that restore a camera from the URL state."""
+    if not isinstance(cam, dict):
+        return {}
+    if dims == 2 and "x" in cam and "y" in cam:
+        return {"xaxis.range": list(cam["x"]), "yaxis.range": list(cam["y"])}
+    if dims == 3 and "eye" in cam:
+        return {"scene.camera": cam}
+    return {}
+
+
+def map_figure(view, map_name: str, colour: str, overlays: dict, cam=None, rev: int = 0) -> dict:
+    """The full map: one Scattergl/Scatter3d trace per class, then the overlay traces."""
+    _, _, dims = view.map_parts(map_name)
+    xy = np.asarray(view.ex.coords(map_name), np.float32)
+    ttype = "scattergl" if dims == 2 else "scatter3d"
+    markers = marker_specs(view, colour, map_name, dims)
+    data = []
+    for t, idx in enumerate(view.trace_idx):
+        tr = {"type": ttype, "mode": "markers", "name": view.trace_names[t],
+              "x": b64(xy[idx, 0]), "y": b64(xy[idx, 1]), "customdata": idx.tolist(),
+              "marker": markers[t], "hoverinfo": "none", "showlegend": view.has_labels}
+        if dims == 3:
+            tr["z"] = b64(xy[idx, 2])
+        data.append(tr)
+    for name in OVERLAYS:
+        tr = {"type": ttype, "name": name, "showlegend": False, "hoverinfo": "skip",
+              **OVERLAY_STYLE[name], **_xyz(overlays.get(name), dims)}
+        if dims == 3:
+            tr["marker"] = {**tr["marker"], "size": max(4, tr["marker"]["size"] // 2)}
+        data.append(tr)
+    axis = {"visible": False, "showgrid": False, "zeroline": False}
+    layout = {
+        "uirevision": f"{view.name}|{map_name}|{rev}",
+        "margin": {"l": 4, "r": 4, "t": 4, "b": 4},
+        "paper_bgcolor": "white", "plot_bgcolor": "white",
+        "hovermode": "closest", "dragmode": "pan" if dims == 2 else "turntable",
+        "legend": {"title": {"text": "class (click to hide)"}, "itemsizing": "constant",
+                   "x": 1.0, "xanchor": "right", "y": 1.0, "bgcolor": "rgba(255,255,255,0.85)",
+                   "font": {"size": 13}},
+        "font": {"size": 13},
+    }
+    if dims == 2:
+        layout["xaxis"] = dict(axis)
+        layout["yaxis"] = {**axis, "scaleanchor": "x", "scaleratio": 1}
+    else:
+        layout["scene"] = {"xaxis": dict(axis), "yaxis": dict(axis), "zaxis": dict(axis),
+                           "aspectmode": "data", "bgcolor": "white"}
+    for key, val in camera_layout(cam, dims).items():
+        a, b = key.split(".")
+        layout.setdefault(a, {})[b] = val
+        if b == "range":
+            layout[a]["autorange"] = False
+    return {"data": data, "layout": layout}
+
+
+def overlay_ops(view, map_name: str, overlays: dict) -> list[dict]:
+    """Patch operations that move the given overlays: [{trace, props}]."""
+    _, _, dims = view.map_parts(map_name)
+    return [{"trace": overlay_index(view, name), "props": _xyz(pts, dims)}
+            for name, pts in overlays.items()]
+
+
+def colour_ops(view, map_name: str, colour: str) -> list[dict]:
+    _, _, dims = view.map_parts(map_name)
+    return [{"trace": t, "props": {"marker": m}}
+            for t, m in enumerate(marker_specs(view, colour, map_name, dims))]
+
+
+def latent_bar(z, labels=None, highlight=None) -> dict:
+    """Small bar chart of a latent vector (one bar per dimension, red < 0 < blue)."""
+    z = np.asarray(z, np.float64)
+    names = list(labels) if labels is not None else [f"z{i}" for i in range(len(z))]
+    colours = ["#2166ac" if v >= 0 else "#b2182b" for v in z]
+    return {
+        "data": [{"type": "bar", "x": names, "y": [round(float(v), 4) for v in z],
+                  "marker": {"color": colours}, "hovertemplate": "%{x}: %{y:.3f}<extra></extra>"}],
+        "layout": {"margin": {"l": 36, "r": 6, "t": 6, "b": 28}, "height": 130,
+                   "paper_bgcolor": "white", "plot_bgcolor": "white", "bargap": 0.15,
+                   "xaxis": {"tickfont": {"size": 10}, "fixedrange": True, "type": "category"},
+                   "yaxis": {"fixedrange": True, "zeroline": True, "zerolinecolor": "#888",
+                             "gridcolor": "#eee", "tickfont": {"size": 10}},
+                   "uirevision": "bar"},
+    }
+
+
+def empty_figure(message: str = "") -> dict:
+    return {"data": [], "layout": {
+        "xaxis": {"visible": False}, "yaxis": {"visible": False}, "paper_bgcolor": "white",
+        "plot_bgcolor": "white", "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+        "annotations": [{"text": message, "showarrow": False, "font": {"size": 16}}] if message else []}}

@@ -1,0 +1,171 @@
+"""The page: header, map card, inspector, sliders and interpolation cards, plus the builders that
+turn render-handler dicts into components. No data loading here: everything comes from the Catalog.
+"""
+from __future__ import annotations
+
+from dash import dcc, html
+
+from . import ids
+from .catalog import METHOD_LABELS, METHODS, SPACES
+from .figures import empty_figure
+from .urlstate import DEFAULT_STEPS, MAX_STEPS, MIN_STEPS
+
+KIND_LABELS = {"vae": "VAE", "ae": "autoencoder", "linear": "PCA baseline", "generator": "generator"}
+BLANK = "data:image/gif;base64,R0lGODlhAQABAAAAACH5BAEKAAEALAAAAAABAAEAAAICTAEAOw=="
+
+
+def model_options(catalog) -> list[dict]:
+    return [{"label": f"{v.name}  ({KIND_LABELS.get(v.kind, v.kind)}, {v.d}-D)", "value": v.name}
+            for v in catalog.views.values()]
+
+
+def control_options(view) -> dict:
+    """Options of the map controls for one model (unavailable choices disabled)."""
+    have = set(view.map_table)
+    spaces = [{"label": s.capitalize() + (" codes" if s == "latent" else "s"), "value": s,
+               "disabled": not any(k[0] == s for k in have)} for s in SPACES]
+    methods = [{"label": METHOD_LABELS[m], "value": m, "disabled": not any(k[1] == m for k in have)}
+               for m in METHODS if m != "raw" or any(k[1] == "raw" for k in have)]
+    dims = [{"label": f"{d}D", "value": d, "disabled": not any(k[2] == d for k in have)} for d in (2, 3)]
+    colours = [{"label": view.colour_label(c) if not c.startswith("dim") else f"latent dim z{c[3:]}",
+                "value": c} for c in view.colour_options]
+    return {"space": spaces, "method": methods, "dims": dims, "colour": colours}
+
+
+def _card(title, hint, *children, cls="", **kw):
+    return html.Section([html.H2(title), html.P(hint, className="ld-hint"), *children],
+                        className=f"ld-card {cls}", **kw)
+
+
+def _labelled(label, control, cls=""):
+    return html.Div([html.Span(label, className="ld-label"), control], className=f"ld-field {cls}")
+
+
+def build_layout(catalog, prefix: str = "/"):
+    view = catalog.get(catalog.default)
+    opts = control_options(view)
+    space, method, dims = view.map_parts(view.default_map())
+    stores = [dcc.Store(id=i) for i in (ids.ST_VIEW, ids.ST_SEL, ids.ST_INTERP, ids.ST_Z, ids.ST_CAM,
+                                        ids.ST_RENDERED, ids.ST_SLIDERKEY, ids.ST_URL_REPLACE)]
+    meta = {"prefix": prefix, "traces": {v.name: v.trace_names for v in catalog.views.values()}}
+    header = html.Header([
+        html.Div([html.H1("latentdash"), html.Span("latent space explorer", className="ld-sub")],
+                 className="ld-brand"),
+        _labelled("Model", dcc.Dropdown(id=ids.MODEL, options=model_options(catalog), value=view.name,
+                                        clearable=False, searchable=False), cls="ld-model"),
+        html.Div(id=ids.MSG, className="ld-msg", role="status"),
+    ], className="ld-header")
+    controls = html.Div([
+        _labelled("Map of", dcc.RadioItems(id=ids.SPACE, options=opts["space"], value=space, inline=True)),
+        _labelled("Method", dcc.RadioItems(id=ids.METHOD, options=opts["method"], value=method, inline=True)),
+        _labelled("View", dcc.RadioItems(id=ids.DIMS, options=opts["dims"], value=dims, inline=True)),
+        _labelled("Colour by", dcc.Dropdown(id=ids.COLOUR, options=opts["colour"],
+                                            value=view.colour_options[0], clearable=False), cls="ld-colour"),
+        _labelled("Click sets", dcc.RadioItems(
+            id=ids.CLICK_MODE, value="inspect", inline=True,
+            options=[{"label": "inspected point", "value": "inspect"},
+                     {"label": "endpoint A", "value": "a"}, {"label": "endpoint B", "value": "b"}])),
+    ], className="ld-controls")
+    map_card = html.Section([
+        controls,
+        html.P("Scroll to zoom, drag to pan (3D: drag to rotate). Hover a dot to see its image, "
+               "click it to inspect it. Click a class in the legend to hide it.", className="ld-hint"),
+        html.Div([
+            dcc.Loading(dcc.Graph(id=ids.GRAPH, figure=empty_figure("Loading the map..."),
+                                  clear_on_unhover=True, className="ld-graph",
+                                  config={"scrollZoom": True, "displaylogo": False,
+                                          "modeBarButtonsToRemove": ["select2d", "lasso2d"]}),
+                        delay_show=400, type="circle", overlay_style={"visibility": "visible"}),
+            dcc.Tooltip(id=ids.TIP, children=[html.Img(id=ids.TIP_IMG, className="ld-px ld-tip-img", src=BLANK),
+                                              html.Div(id=ids.TIP_LABEL, className="ld-tip-label")],
+                        direction="right", show=False),
+        ], className="ld-graph-wrap"),
+    ], className="ld-card ld-map-card")
+    inspector = _card("Inspector", "The clicked image, what the model makes of it, its latent code "
+                      "and its nearest neighbours in latent space (click one to jump to it).", html.Div([
+                          html.Figure([html.Img(id=ids.INS_ORIG, className="ld-px ld-big", src=BLANK),
+                                       html.Figcaption("original")]),
+                          html.Figure([html.Img(id=ids.INS_RECON, className="ld-px ld-big", src=BLANK),
+                                       html.Figcaption("reconstruction")]),
+                          html.Div([html.Div(id=ids.INS_LABEL, className="ld-ins-label"),
+                                    html.Button("Use as A", id=ids.BTN_A, className="ld-btn ld-btn-a"),
+                                    html.Button("Use as B", id=ids.BTN_B, className="ld-btn ld-btn-b")],
+                                   className="ld-ins-side"),
+                      ], className="ld-row"),
+                      dcc.Graph(id=ids.INS_BAR, figure=empty_figure(), className="ld-bar",
+                                config={"displayModeBar": False, "staticPlot": False}),
+                      html.Div(id=ids.INS_NBRS, className="ld-thumbs"), cls="ld-inspector")
+    sliders = _card("Latent sliders", "Drag a slider: the image is decoded live and the red diamond "
+                    "on the map follows the vector.", html.Div([
+                        html.Div([html.Img(id=ids.CUR_IMG, className="ld-px ld-big", src=BLANK),
+                                  html.Div([html.Button("Reset to point", id=ids.BTN_RESET, className="ld-btn"),
+                                            html.Button("Random from prior", id=ids.BTN_RANDOM, className="ld-btn")],
+                                           className="ld-col")], className="ld-cur"),
+                        html.Div([
+                            _labelled("Sliders move", dcc.RadioItems(
+                                id=ids.BASIS, value="dims", inline=True,
+                                options=[{"label": "latent dims", "value": "dims"},
+                                         {"label": "principal directions", "value": "pcs"}])),
+                            html.P(id=ids.SLIDER_NOTE, className="ld-hint"),
+                            html.Div(id=ids.SLIDERS, className="ld-sliders")], className="ld-slider-col"),
+                    ], className="ld-row ld-top"), cls="ld-slider-card")
+    interp = _card("Interpolation", "Pick endpoints A and B (inspector buttons, or 'Click sets' above the "
+                   "map). Top: decoded latent path (click a step to load it into the sliders); bottom: plain "
+                   "pixel blend of the two originals.", html.Div([
+                       html.Div(id=ids.INT_A, className="ld-end"), html.Div(id=ids.INT_B, className="ld-end"),
+                       html.Button("Swap", id=ids.BTN_SWAP, className="ld-btn"),
+                       _labelled("Steps", dcc.Slider(id=ids.STEPS, min=MIN_STEPS, max=MAX_STEPS, step=1,
+                                                     value=DEFAULT_STEPS, marks={2: "2", 8: "8", 16: "16", 32: "32"},
+                                                     allow_direct_input=False,
+                                                     tooltip={"placement": "bottom", "always_visible": False}),
+                                 cls="ld-steps"),
+                       _labelled("Path", dcc.RadioItems(id=ids.MODE, value="linear", inline=True,
+                                                        options=[{"label": "linear", "value": "linear"},
+                                                                 {"label": "spherical", "value": "spherical"}])),
+                   ], className="ld-row ld-wrap"),
+                   html.P(id=ids.INT_HINT, className="ld-hint"),
+                   dcc.Loading([html.Div(id=ids.STRIP, className="ld-strip"),
+                                html.Div(id=ids.BLEND, className="ld-strip ld-blend")],
+                               delay_show=400, type="dot"), cls="ld-interp")
+    return html.Div([
+        dcc.Location(id=ids.URL, refresh=False), *stores, dcc.Store(id=ids.ST_META, data=meta),
+        header,
+        html.Main([map_card, html.Div([inspector, sliders, interp], className="ld-side")],
+                  className="ld-main"),
+    ], className="ld-app")
+
+
+# ----------------------------------------------------------------------------- builders
+def neighbour_buttons(nbrs: list[dict]) -> list:
+    return [html.Button(html.Img(src=n["src"], className="ld-px ld-thumb", alt=n["label"]),
+                        id={"type": ids.NBR, "index": n["i"]}, className="ld-thumb-btn",
+                        title=f"#{n['i']} {n['label']} (distance {n['dist']})")
+            for n in nbrs]
+
+
+def slider_rows(spec: dict) -> list:
+    return [html.Div([html.Span(a["label"], className="ld-slider-label"),
+                      dcc.Slider(id={"type": ids.SLIDER, "index": k}, min=a["min"], max=a["max"],
+                                 step=a["step"], value=a["value"], updatemode="mouseup", marks=None,
+                                 allow_direct_input=False, className="ld-slider",
+                                 tooltip={"placement": "top", "always_visible": False})],
+                     className="ld-slider-row")
+            for k, a in enumerate(spec["axes"])]
+
+
+def endpoint(tag: str, end) -> list:
+    if end is None:
+        return [html.Span(tag, className=f"ld-tag ld-tag-{tag.lower()}"), html.Span("not set", className="ld-hint")]
+    return [html.Span(tag, className=f"ld-tag ld-tag-{tag.lower()}"),
+            html.Img(src=end["src"], className="ld-px ld-mid"),
+            html.Span(f"#{end['i']} {end['label']}", className="ld-end-label")]
+
+
+def step_buttons(srcs: list[str]) -> list:
+    return [html.Button(html.Img(src=s, className="ld-px ld-thumb"), id={"type": ids.STEP, "index": k},
+                        className="ld-thumb-btn", title=f"step {k + 1} of {len(srcs)}: load into the sliders")
+            for k, s in enumerate(srcs)]
+
+
+def blend_images(srcs: list[str]) -> list:
+    return [html.Img(src=s, className="ld-px ld-thumb", title="pixel blend") for s in srcs]
