@@ -67,15 +67,7 @@ class Explorer:
         if not getattr(self.model, "has_encoder", True):
             raise LatentdashError(f"{self.name} is a generator without an encoder; it cannot encode "
                                   f"images: pick points on the map or sample the prior instead")
-        x = np.asarray(x, np.float32)
-        if x.shape == self.image_shape:
-            x = x[None]
-        if x.ndim != 4 or tuple(x.shape[1:]) != self.image_shape:
-            raise LatentdashError(f"images must have shape [n, {', '.join(map(str, self.image_shape))}], "
-                                  f"got {list(x.shape)}; resize them to the model's image shape")
-        if not np.isfinite(x).all():
-            raise LatentdashError("images contain NaN or infinite values; pass pixels in [0, 1]")
-        return np.asarray(self.model.encode(np.clip(x, 0.0, 1.0)), np.float32)
+        return np.asarray(self.model.encode(self._as_images(x)), np.float32)
 
     def sample_prior(self, n: int, seed=None) -> np.ndarray:
         if int(n) < 1 or int(n) > 100_000:
@@ -86,7 +78,17 @@ class Explorer:
     def project(self, z, map_name: str) -> np.ndarray:
         """Map coordinates float32 [n, 2|3] of latent vector(s) z ([d] or [n, d])."""
         name = self._check_map(map_name)
-        return self._placer.project(self._as_latents(z), name, decode=self.decode)
+        return self._placer.project(self._as_latents(z), name)
+
+    def project_pixels(self, images, map_name: str) -> np.ndarray:
+        """Place images (float [n, C, H, W] or [C, H, W] in [0, 1], e.g. decode(z)) on a pixel-space
+        map by their pixels: exact for pixel-pca, nearest dataset images for pixel-tsne/umap."""
+        name = self._check_map(map_name)
+        if not name.startswith("pixel-"):
+            raise LatentdashError(f"project_pixels places images on pixel-space maps; {name} is a latent "
+                                  f"map: use project(encode(images), {name!r})")
+        x = self._as_images(images)
+        return self._placer.project_pixels(x, name)
 
     def unproject(self, xy, map_name: str) -> np.ndarray:
         """The latent float32 [d] at a position of a 2-D map (anywhere, also in empty space)."""
@@ -141,9 +143,22 @@ class Explorer:
             j = int(i)
         except (TypeError, ValueError):
             raise LatentdashError(f"item index {i!r} is not an integer; pass a row index 0..{self.n - 1}") from None
-        if j != i or not 0 <= j < self.n:
+        if j != i:
+            raise LatentdashError(f"item index {i!r} is not an integer; pass a row index 0..{self.n - 1}")
+        if not 0 <= j < self.n:
             raise LatentdashError(f"item index {i!r} is out of range; pass a row index 0..{self.n - 1}")
         return j
+
+    def _as_images(self, x) -> np.ndarray:
+        x = np.asarray(x, np.float32)
+        if x.shape == self.image_shape:
+            x = x[None]
+        if x.ndim != 4 or tuple(x.shape[1:]) != self.image_shape or len(x) == 0:
+            raise LatentdashError(f"images must have shape [n, {', '.join(map(str, self.image_shape))}], "
+                                  f"got {list(x.shape)}; resize them to the model's image shape")
+        if not np.isfinite(x).all():
+            raise LatentdashError("images contain NaN or infinite values; pass pixels in [0, 1]")
+        return np.clip(x, 0.0, 1.0)
 
     def _as_latents(self, z) -> np.ndarray:
         try:

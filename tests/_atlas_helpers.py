@@ -21,6 +21,17 @@ def digits():
     return load_dataset("digits")
 
 
+def shared_digits_atlas(tmp_path_factory):
+    """The digits atlas (PCA-8 model, every map) built once per test session, in a session cache
+    folder that every test module shares (the second module finds it in the cache)."""
+    from latentdash.atlas import AtlasParams, get_or_build_atlas
+    ds = digits()
+    model = pca_model(ds, 8)
+    cache = tmp_path_factory.getbasetemp() / "shared-atlas-cache"
+    atlas = get_or_build_atlas(model, ds, AtlasParams(**FAST), cache_dir=cache, progress=False)
+    return model, ds, atlas, cache
+
+
 def pca_model(ds, k: int = 8, seed: int = 0) -> PCAModel:
     return PCAModel.fit(ds.float_images(), k, seed=seed)
 

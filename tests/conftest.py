@@ -13,7 +13,7 @@ N_TEST = 2000
 
 
 @pytest.fixture(scope="session")
-def dataset():
+def ui_dataset():
     from latentdash.data import load_dataset
     return load_dataset("fashion-mnist-test")
 
@@ -29,12 +29,24 @@ def _pca_explorer(dataset, k: int, name: str):
 
 
 @pytest.fixture(scope="session")
-def explorers(dataset):
+def explorers(ui_dataset):
     """Two real models on the same 2,000 images: a 16-D and a 2-D linear (PCA) autoencoder."""
-    return [_pca_explorer(dataset, 16, "pca-16"), _pca_explorer(dataset, 2, "pca-2")]
+    return [_pca_explorer(ui_dataset, 16, "pca-16"), _pca_explorer(ui_dataset, 2, "pca-2")]
 
 
 @pytest.fixture(scope="session")
 def catalog(explorers):
     from latentdash.ui.catalog import Catalog
     return Catalog(explorers)
+
+
+@pytest.fixture(scope="session")
+def pca_checkpoint(explorers, tmp_path_factory):
+    """The 16-D test model saved as a real latentdash checkpoint file."""
+    from latentdash.models import save_checkpoint
+    model = explorers[0].model
+    config, sd = model.state()
+    path = tmp_path_factory.mktemp("ckpt") / "pca-16.pt"
+    save_checkpoint(path, {"arch": "pca", "config": config, "state_dict": sd, "kind": "linear",
+                           "image_shape": list(model.image_shape), "latent_dim": model.latent_dim})
+    return path

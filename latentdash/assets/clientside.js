@@ -1,4 +1,4 @@
-/* latentdash clientside callbacks: work that needs no server round trip. */
+/* latentdash clientside code: work that needs no server round trip, and the slider hot path. */
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   latentdash: {
     /* Hover card: the point's thumbnail (fetched on demand from /thumb/...) and its label. */
@@ -16,6 +16,29 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       const src = prefix + "thumb/" + encodeURIComponent(view.model) + "/" + i + ".png";
       return [true, bbox, src, "#" + i + "  " + names[p.curveNumber]];
     },
+    /* Slider drag: while a handle is held, post the positions to the `drag` callback through
+       Dash's own endpoint, one request in flight, always the newest positions next. The reply
+       (a PNG data URI and the marker position) goes straight into the page, so a frame costs one
+       small request and no re-render of the Dash layout. Release commits the vector through
+       the normal callbacks (URL, map, image). */
+    drag: function (values, view, z, rendered, meta) {
+      const D = window.latentdashDrag;
+      if (D.active && Array.isArray(values)) {
+        D.prefix = (meta || {}).prefix || "/";
+        D.latest = {values: values, view: view, z: z, rendered: rendered};
+        if (!D.inflight) { D.send(); }
+      }
+      return window.dash_clientside.no_update;
+    },
+    /* Keeps the 2-D slider-vector overlay on the figure's committed position after redraws. */
+    marker: function () {
+      const gd = document.querySelector("#map .js-plotly-plot");
+      if (gd) {
+        window.latentdashMarker.hook(gd);
+        window.requestAnimationFrame(() => window.latentdashMarker.sync(gd));
+      }
+      return window.dash_clientside.no_update;
+    },
     /* Camera moves: update the address bar without adding a history entry, and tell
        dcc.Location so its `search` stays in step with the address bar. */
     replaceUrl: function (search) {
@@ -28,3 +51,97 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     }
   }
 });
+
+window.latentdashDrag = {
+  active: false, inflight: false, latest: null, prefix: "/",
+  send: function () {
+    const p = this.latest;
+    this.latest = null;
+    if (!p) { this.inflight = false; return; }
+    this.inflight = true;
+    const body = {
+      output: "st-dragout.data", outputs: {id: "st-dragout", property: "data"},
+      inputs: [{id: "st-drag", property: "data", value: {values: p.values}}],
+      state: [{id: "st-view", property: "data", value: p.view},
+              {id: "st-z", property: "data", value: p.z},
+              {id: "st-rendered", property: "data", value: p.rendered}],
+      changedPropIds: ["st-drag.data"]
+    };
+    fetch(this.prefix + "_dash-update-component", {
+      method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)
+    }).then(r => (r.status === 200 ? r.json() : null))
+      .then(j => { if (j && j.response && j.response["st-dragout"]) { this.apply(j.response["st-dragout"].data); } })
+      .catch(() => {})
+      .finally(() => this.send());
+  },
+  apply: function (d) {
+    if (!d || !d.src) { return; }
+    const img = document.getElementById("current-img");
+    if (img) { img.src = d.src; }
+    const gd = document.querySelector("#map .js-plotly-plot");
+    if (!gd || !d.pt || !gd.layout || String(gd.layout.uirevision) !== d.key) { return; }
+    if (d.pt.length === 3) { window.latentdashMarker.restyle3d(gd, d.pt); return; }
+    window.latentdashMarker.hook(gd);
+    gd.__ldMarker.pt = d.pt;
+    window.latentdashMarker.sync(gd);
+  }
+};
+document.addEventListener("pointerdown", (e) => {
+  if (e.target && e.target.closest && e.target.closest(".ld-sliders")) { window.latentdashDrag.active = true; }
+}, true);
+["pointerup", "pointercancel"].forEach((t) => window.addEventListener(t, () => {
+  window.latentdashDrag.active = false;
+}, true));
+
+/* The slider vector on 2-D maps: an HTML overlay, so moving it never redraws the WebGL points.
+   On any redraw (pan, zoom, new figure) it is re-placed; when the figure's own (hidden) 'current'
+   trace changes (commit, new selection), that becomes the position. */
+window.latentdashMarker = {
+  hook: function (gd) {
+    if (!gd.__ldMarker) { gd.__ldMarker = {pt: null, seen: null}; }
+    if (gd.__ldMarkerHooked || typeof gd.on !== "function") { return; }
+    gd.__ldMarkerHooked = true;
+    const place = () => window.latentdashMarker.sync(gd);
+    gd.on("plotly_afterplot", place);
+    gd.on("plotly_relayouting", place);
+    gd.on("plotly_relayout", place);
+    window.addEventListener("resize", place);
+  },
+  /* 3-D: move the 'current' trace at most every 150 ms (each restyle redraws the scene) */
+  restyle3d: function (gd, pt) {
+    gd.__ld3d = pt;
+    if (gd.__ld3dTimer) { return; }
+    const run = () => {
+      const p = gd.__ld3d;
+      gd.__ld3d = null;
+      const idx = gd._fullData ? gd._fullData.findIndex(t => t.name === "current") : -1;
+      if (p && idx >= 0) { window.Plotly.restyle(gd, {x: [[p[0]]], y: [[p[1]]], z: [[p[2]]]}, [idx]); }
+      gd.__ld3dTimer = p ? setTimeout(run, 150) : null;
+    };
+    run();
+  },
+  sync: function (gd) {
+    const el = document.getElementById("map-marker");
+    const st = gd.__ldMarker;
+    if (!el || !st || !gd._fullLayout || !gd._fullData) { return; }
+    const tr = gd._fullData.find(t => t.name === "current");
+    const fl = gd._fullLayout;
+    if (!tr || tr.type !== "scattergl" || !fl.xaxis || !fl.yaxis) { el.style.display = "none"; return; }
+    const src = gd.data[tr.index] || {};
+    const cur = (src.x && src.x.length) ? [src.x[0], src.y[0]] : null;
+    const key = JSON.stringify([fl.uirevision, cur]);
+    if (key !== st.seen) { st.seen = key; st.pt = cur; }   // the committed position changed
+    if (!st.pt) { el.style.display = "none"; return; }
+    const xa = fl.xaxis, ya = fl.yaxis;
+    const px = xa._offset + xa.l2p(st.pt[0]), py = ya._offset + ya.l2p(st.pt[1]);
+    if (!isFinite(px) || !isFinite(py)) { el.style.display = "none"; return; }
+    // outside the view: pinned to the edge and faded, pointing the way
+    const cx = Math.min(Math.max(px, xa._offset), xa._offset + xa._length);
+    const cy = Math.min(Math.max(py, ya._offset), ya._offset + ya._length);
+    const g = gd.getBoundingClientRect(), w = el.parentElement.getBoundingClientRect();
+    el.style.left = (g.left - w.left + cx) + "px";
+    el.style.top = (g.top - w.top + cy) + "px";
+    el.style.opacity = (cx === px && cy === py) ? "1" : "0.45";
+    el.style.display = "block";
+  }
+};

@@ -3,13 +3,28 @@ state and quality metrics, cached on disk as one checksummed artifact.
 
     from latentdash.atlas import AtlasParams, get_or_build_atlas
     atlas = get_or_build_atlas(model, dataset, AtlasParams(methods=("pca", "umap")))
-"""
-from .build import atlas_key, build_atlas, get_or_build_atlas
-from .params import METHODS, AtlasParams, map_name, parse_map_name, planned_maps
-from .shipped import DEFAULT_CHECKPOINT, DEFAULT_DATASET, default_atlas, shipped_atlas_path
-from .store import Atlas, CorruptArtifact, load_atlas, resolve_cache_dir
 
-__all__ = ["Atlas", "AtlasParams", "CorruptArtifact", "METHODS", "atlas_key", "build_atlas",
-           "get_or_build_atlas", "load_atlas", "map_name", "parse_map_name", "planned_maps",
-           "resolve_cache_dir", "default_atlas", "shipped_atlas_path", "DEFAULT_CHECKPOINT",
-           "DEFAULT_DATASET"]
+Names are imported lazily, so `import latentdash.atlas.store` (reading artifacts) does not pull
+in torch or the projection libraries.
+"""
+from importlib import import_module
+
+_EXPORTS = {
+    "atlas_key": "build", "build_atlas": "build", "get_or_build_atlas": "build",
+    "METHODS": "params", "AtlasParams": "params", "map_name": "params", "parse_map_name": "params",
+    "planned_maps": "params",
+    "DEFAULT_CHECKPOINT": "shipped", "DEFAULT_DATASET": "shipped", "default_atlas": "shipped",
+    "shipped_atlas_path": "shipped",
+    "Atlas": "store", "CorruptArtifact": "store", "load_atlas": "store", "resolve_cache_dir": "store",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__

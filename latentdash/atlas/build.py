@@ -203,8 +203,7 @@ def build_space(space: str, x: np.ndarray, params: AtlasParams, labels, prog: Pr
         for d in params.dims:
             name = map_name(space, "umap", d)
             with prog.stage(f"UMAP {space} {d}d", epochs, "ep") as tick:
-                maps[name] = g.embed(d, params.min_dist, epochs, prog.umap_kwds(f"UMAP {space} {d}d"))
-                tick(epochs)
+                maps[name] = g.embed(d, params.min_dist, epochs, callback=tick)
     if fit_nl and "tsne" in params.methods:
         aff = pj.tsne_affinities(idx, dist, params.perplexity)
         t2 = None

@@ -16,20 +16,32 @@ def _prep(x: np.ndarray, metric: str) -> torch.Tensor:
     return t
 
 
-def pairwise(q: torch.Tensor, x: torch.Tensor, metric: str, x_sq: torch.Tensor | None = None):
-    """Distances [len(q), len(x)] (float32)."""
+def scores(q: torch.Tensor, x: torch.Tensor, metric: str, x_sq: torch.Tensor | None = None,
+           out: torch.Tensor | None = None) -> torch.Tensor:
+    """[len(q), len(x)] values that order each row exactly as the distances do, in one pass:
+    euclidean |x|^2 - 2 q.x (= d^2 - |q|^2), cosine -q.x (= d - 1), manhattan d itself."""
     if metric == "manhattan":
         return torch.cdist(q, x, p=1)
     if metric == "cosine":
-        return (1.0 - q @ x.T).clamp_min_(0.0)
+        return torch.mm(q, x.T, out=out).neg_()
     if x_sq is None:
         x_sq = (x * x).sum(1)
-    d2 = (q * q).sum(1, keepdim=True) + x_sq[None, :] - 2.0 * (q @ x.T)
-    return d2.clamp_min_(0.0).sqrt_()
+    if out is not None:
+        return torch.addmm(x_sq[None, :], q, x.T, beta=1, alpha=-2, out=out)
+    return torch.addmm(x_sq[None, :], q, x.T, beta=1, alpha=-2)
 
 
-def chunk_rows(n: int, d: int, budget_bytes: int = 256 << 20) -> int:
-    return int(max(64, min(4096, budget_bytes // max(1, 4 * n))))
+def to_distance(s: torch.Tensor, q: torch.Tensor, metric: str) -> torch.Tensor:
+    """Turn selected `scores` of the rows q back into distances."""
+    if metric == "euclidean":
+        return (s + (q * q).sum(1, keepdim=True)).clamp_min_(0.0).sqrt_()
+    if metric == "cosine":
+        return (s + 1.0).clamp_min_(0.0)
+    return s
+
+
+def chunk_rows(n: int, d: int, budget_bytes: int = 64 << 20) -> int:
+    return int(max(32, min(4096, budget_bytes // max(1, 4 * n))))
 
 
 def knn_graph(x: np.ndarray, k: int, metric: str = "euclidean", callback=None):
@@ -44,15 +56,16 @@ def knn_graph(x: np.ndarray, k: int, metric: str = "euclidean", callback=None):
     idx = np.empty((n, k), np.int64)
     dist = np.empty((n, k), np.float32)
     step = chunk_rows(n, x.shape[1])
+    buf = torch.empty((step, n), dtype=torch.float32)
     with torch.inference_mode():
         for s in range(0, n, step):
             e = min(n, s + step)
-            d = pairwise(xt[s:e], xt, metric, x_sq)
-            rows = torch.arange(e - s)
-            d[rows, torch.arange(s, e)] = float("inf")       # exclude self
-            v, i = torch.topk(d, k, dim=1, largest=False, sorted=True)
+            q = xt[s:e]
+            sc = scores(q, xt, metric, x_sq, out=buf[: e - s])
+            sc[torch.arange(e - s), torch.arange(s, e)] = float("inf")       # exclude self
+            v, i = torch.topk(sc, k, dim=1, largest=False, sorted=True)
             idx[s:e] = i.numpy()
-            dist[s:e] = v.numpy()
+            dist[s:e] = to_distance(v, q, metric).numpy()
             if callback:
                 callback(e - s)
     return idx, dist

@@ -6,8 +6,11 @@
   inverse-squared-distance weighted mean of their map positions; a latent equal to a dataset
   latent lands exactly on that item. unproject: the k nearest map points (cKDTree on the 2-D
   coordinates) and the same weighted mean of their latents; it works anywhere, empty space too.
-- Pixel-space maps: z is decoded first; pixel-pca is exact in the pixel PCA, pixel-tsne/umap use
-  the nearest dataset images in the space of the first (up to) 50 pixel principal components.
+- Pixel-space maps, project(z): like t-SNE/UMAP above, through the k nearest dataset *latents*
+  (so a dataset item's own latent lands on the item, and placement is continuous in z).
+  To place *images* instead (e.g. decode(z), which for a blurry decoder sits elsewhere in pixel
+  space than the original), use project_pixels: exact for pixel-pca, and the nearest dataset
+  images in the space of the first (up to) 50 pixel principal components for pixel-tsne/umap.
   unproject on a pixel map returns the weighted mean latent of the nearest map points.
 - `latent-raw-2d` (2-D latent models): identity both ways.
 Everything here is read-only after construction, so one Placer serves many threads.
@@ -57,17 +60,21 @@ class Placer:
                       if c.shape[1] == 2}
 
     # ------------------------------------------------------------------ latent -> map
-    def project(self, z: np.ndarray, name: str, decode=None) -> np.ndarray:
+    def project(self, z: np.ndarray, name: str) -> np.ndarray:
         space, method, dims = parse_map_name(name)
         coords = self.atlas.maps[name]
         if method == "raw":
             return z[:, :2].astype(np.float32)
-        if space == "latent":
-            if method == "pca":
-                return ((z - self.lat_mean) @ self.lat_comps[:dims].T).astype(np.float32)
-            idx, dist = query_knn(z, self.latents, K_PLACE, self.lat_sq)
-            return idw(coords, idx, dist)
-        f = self.pixel_features(decode(z))
+        if space == "latent" and method == "pca":
+            return ((z - self.lat_mean) @ self.lat_comps[:dims].T).astype(np.float32)
+        idx, dist = query_knn(z, self.latents, K_PLACE, self.lat_sq)
+        return idw(coords, idx, dist)
+
+    def project_pixels(self, images01: np.ndarray, name: str) -> np.ndarray:
+        """Place images (float [n, C, H, W] in [0, 1]) on a pixel-space map."""
+        _, method, dims = parse_map_name(name)
+        coords = self.atlas.maps[name]
+        f = self.pixel_features(images01)
         if method == "pca":
             return f[:, :dims].astype(np.float32)
         idx, dist = query_knn(f, self.pix_feats, K_PLACE, self.pix_sq)

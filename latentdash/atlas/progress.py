@@ -44,11 +44,3 @@ class Progress:
                     bar.update(total - bar.n)
                 bar.close()
             self.timings[name] = round(time.perf_counter() - t0, 3)
-
-    def umap_kwds(self, name: str) -> dict:
-        """tqdm settings for umap's own epoch loop (its bar is the stage bar)."""
-        if not self.enabled or self.fn is not None:
-            return {"disable": True}
-        return {"disable": False, "desc": f"{name:<18}", "leave": True, "dynamic_ncols": True,
-                "bar_format": "{desc} {percentage:3.0f}%|{bar:24}| {n_fmt}/{total_fmt} "
-                              "[{elapsed}<{remaining}]"}

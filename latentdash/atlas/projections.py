@@ -6,7 +6,8 @@ UMAP fuzzy set) and initialisation is computed once and reused for the 2-D and t
 t-SNE: FFT-accelerated gradients in 2-D; openTSNE's FFT is 2-D only, so 3-D uses Barnes-Hut,
 started from the finished 2-D layout plus a small third PCA coordinate (skipping early
 exaggeration, which the 2-D run already did) with fewer iterations.
-UMAP: one spectral initialisation with 3 components serves both maps (first 2 columns for 2-D).
+UMAP (umap_layout.py, umap-learn's algorithm with disk-cached numba kernels): one spectral
+initialisation with 3 components serves both maps (its first 2 columns for 2-D).
 """
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ FFT_MIN_N = 10_000
 
 
 def numba_cache_dir(cache_root) -> None:
-    """Persist numba's compiled code (umap, pynndescent) across processes. Call before importing."""
+    """Persist numba's compiled code across processes (NUMBA_CACHE_DIR, unless already set).
+    Must run before numba is first imported in the process."""
     if "NUMBA_CACHE_DIR" not in os.environ and cache_root is not None:
         d = os.path.join(str(cache_root), "numba")
         try:
@@ -89,8 +91,10 @@ def fit_tsne(aff, init: np.ndarray, n_iter: int, seed: int, callback=None,
         def cbs(it, err, emb):  # noqa: ARG001 (openTSNE callback signature)
             callback(25)
             return False
+    # small problems: thread start-up and sync cost more than they save
+    jobs = 1 if len(init) < 5_000 else n_threads()
     emb = TSNEEmbedding(np.ascontiguousarray(init, dtype=np.float64), aff,
-                        negative_gradient_method=method, n_jobs=n_threads(), random_state=seed,
+                        negative_gradient_method=method, n_jobs=jobs, random_state=seed,
                         callbacks=cbs, callbacks_every_iters=25,
                         **({"theta": 0.5} if method == "bh" else {}))
     ee = 250 if early_exaggeration else 0
@@ -115,43 +119,25 @@ def tsne_3d_init(tsne2: np.ndarray, pca_scores: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------------------------- UMAP
 class UMAPGraph:
-    """Fuzzy simplicial set + spectral init, fitted once, embedded in 2-D and/or 3-D."""
+    """Fuzzy simplicial set + spectral init, fitted once, embedded in 2-D and/or 3-D
+    (see umap_layout.py for why this does not call umap-learn)."""
 
     def __init__(self, data, knn_idx, knn_dist, n_neighbors: int, metric: str, seed: int):
-        from sklearn.utils import check_random_state
-        from umap.umap_ import fuzzy_simplicial_set
-        n = len(knn_idx)
-        k = n_neighbors - 1  # umap counts the point itself as its first neighbour
-        ii = np.column_stack([np.arange(n), knn_idx[:, :k]]).astype(np.int32)
-        dd = np.column_stack([np.zeros(n, np.float32), knn_dist[:, :k]]).astype(np.float32)
-        self.data, self.metric, self.seed = data, metric, seed
-        self.graph, _, _ = fuzzy_simplicial_set(data, n_neighbors, check_random_state(seed), metric,
-                                                knn_indices=ii, knn_dists=dd)
+        from . import umap_layout
+        self.data, self.seed = data, seed
+        self.graph = umap_layout.fuzzy_graph(knn_idx, knn_dist, n_neighbors)
         self._init = None
 
     def init(self, dims: int) -> np.ndarray:
         if self._init is None or self._init.shape[1] < dims:
-            from sklearn.utils import check_random_state
-            from umap.spectral import spectral_layout
-            from umap.umap_ import noisy_scale_coords
-            rs = check_random_state(self.seed)
-            try:
-                emb = spectral_layout(self.data, self.graph, 3, rs, metric=self.metric)
-            except Exception as e:  # tiny or degenerate graphs: fall back to random, like umap
-                log.warning("spectral initialisation failed (%s); using a random start", e)
-                emb = rs.uniform(-10, 10, (self.graph.shape[0], 3))
-            self._init = noisy_scale_coords(emb, rs, max_coord=10, noise=0.0001).astype(np.float32)
+            from . import umap_layout
+            self._init = umap_layout.umap_init(self.graph, self.data, max(3, dims), self.seed)
         return self._init[:, :dims].copy()
 
-    def embed(self, dims: int, min_dist: float, n_epochs: int | None, progress_kwds: dict | None):
-        from sklearn.utils import check_random_state
-        from umap.umap_ import find_ab_params, simplicial_set_embedding
-        a, b = find_ab_params(1.0, min_dist)
-        emb, _ = simplicial_set_embedding(
-            self.data, self.graph.copy(), dims, 1.0, a, b, 1.0, 5, n_epochs, self.init(dims),
-            check_random_state(self.seed), self.metric, {}, False, {}, False,
-            parallel=False, verbose=False, tqdm_kwds=dict(progress_kwds or {"disable": True}))
-        return np.asarray(emb, np.float32)
+    def embed(self, dims: int, min_dist: float, n_epochs: int, callback=None) -> np.ndarray:
+        from . import umap_layout
+        return umap_layout.embed(self.graph, self.init(dims), n_epochs, min_dist, self.seed,
+                                 callback=callback)
 
 
 def default_umap_epochs(n: int) -> int:

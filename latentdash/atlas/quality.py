@@ -14,7 +14,7 @@ import torch
 from scipy.spatial import cKDTree
 
 from ..metrics import knn_accuracy
-from .knn import chunk_rows, pairwise
+from .knn import chunk_rows, scores
 
 TRUST_K = 10
 ACC_K = 5
@@ -69,13 +69,13 @@ def trustworthiness_many(x: np.ndarray, map_neighbours: dict, k: int = TRUST_K,
     if metric == "cosine":
         xt = xt / xt.norm(dim=1, keepdim=True).clamp_min(1e-12)
     x_sq = (xt * xt).sum(1) if metric == "euclidean" else None
-    step = chunk_rows(n, x.shape[1], 128 << 20)
+    step = chunk_rows(n, x.shape[1], 64 << 20)
     with torch.inference_mode():
         for s in range(0, len(q_all), step):
             q = q_all[s:s + step]
             qt = torch.from_numpy(q)
-            d = pairwise(xt[qt], xt, metric, x_sq)
-            d[torch.arange(len(q)), qt] = -1.0   # self sorts first, so the nearest other point has rank 1
+            d = scores(xt[qt], xt, metric, x_sq)
+            d[torch.arange(len(q)), qt] = -float("inf")   # self sorts first: nearest other has rank 1
             d_sorted = torch.sort(d, dim=1).values
             for name, nb in map_neighbours.items():
                 cols = torch.from_numpy(np.ascontiguousarray(nb[q, :k]))

@@ -90,12 +90,19 @@ def _os_error(folder: Path, e: OSError) -> LatentdashError:
                            f"writable --cache-dir or set LATENTDASH_CACHE")
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _sha(arr: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(arr).view(np.uint8).reshape(-1)).hexdigest()
 
 
-def write_artifact(path: Path, arrays: dict, meta: dict, compress: bool = False) -> Path:
-    """Atomically write arrays + meta (with checksums) to path. Never leaves a partial file."""
+def write_artifact(path: Path, arrays: dict, meta: dict, compress: bool = False) -> dict:
+    """Atomically write arrays + meta (with checksums) to path; returns the meta as written.
+    Never leaves a partial file under the final name."""
     path = Path(path)
     ensure_writable(path.parent)
     arrays = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
@@ -111,6 +118,7 @@ def write_artifact(path: Path, arrays: dict, meta: dict, compress: bool = False)
             (np.savez_compressed if compress else np.savez)(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())      # mkstemp makes 0600; artifacts are shareable
         os.replace(tmp, path)
     except OSError as e:
         Path(tmp).unlink(missing_ok=True)
@@ -118,7 +126,7 @@ def write_artifact(path: Path, arrays: dict, meta: dict, compress: bool = False)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path
+    return meta
 
 
 def read_artifact(path: Path, verify: bool = True) -> tuple[dict, dict]:
@@ -185,12 +193,19 @@ def atlas_to_arrays(atlas: Atlas) -> dict:
 def load_atlas(path, verify: bool = True) -> Atlas:
     """Load and validate an artifact; CorruptArtifact (a LatentdashError) when damaged."""
     meta, arrays = read_artifact(Path(path), verify=verify)
+    if meta.get("kind") == "pixel-maps":
+        raise LatentdashError(f"{path} is a pixel-map cache file (shared by atlases), not an atlas; "
+                              f"pass one of the other *.atlas.npz files")
+    if "latents" not in arrays or "key" not in meta:
+        raise CorruptArtifact(f"{path} lacks the atlas arrays; rebuild it")
     return atlas_from_arrays(meta, arrays, Path(path))
 
 
 def save_atlas(atlas: Atlas, path, compress: bool = False) -> Path:
+    """Write the atlas atomically to path; its meta gains the written checksums and time."""
     meta = dict(atlas.meta, key=atlas.key, metrics=atlas.metrics, class_names=atlas.class_names)
-    return write_artifact(Path(path), atlas_to_arrays(atlas), meta, compress=compress)
+    atlas.meta = write_artifact(Path(path), atlas_to_arrays(atlas), meta, compress=compress)
+    return Path(path)
 
 
 def clean_stale_temps(folder: Path, older_than_s: float = 3600.0) -> None:

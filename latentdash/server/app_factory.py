@@ -38,12 +38,9 @@ def load_explorers(config: ServeConfig, progress=True) -> list:
     from ..data import load_dataset
     from ..models import load_model
     from ..service import Explorer
-    if config.threads:
-        import torch
-        torch.set_num_threads(int(config.threads))
     specs = config.checkpoint_list()
-    models = [(s, load_model(s)) for s in specs]          # fail fast on a bad checkpoint
-    dataset = load_dataset(config.dataset, data_root=config.data_root)
+    dataset = load_dataset(config.dataset, data_root=config.data_root)   # fail fast: bad id or
+    models = [(s, load_model(s)) for s in specs]                          # bad checkpoint
     params = AtlasParams(methods=config.methods, dims=config.dims, limit=config.limit)
     explorers, taken = [], set()
     for spec, model in models:
@@ -63,6 +60,9 @@ def load_explorers(config: ServeConfig, progress=True) -> list:
             atlas = get_or_build_atlas(model, dataset, params, cache_dir=config.cache_dir,
                                        checkpoint_path=cp, progress=progress)
         explorers.append(Explorer(model, atlas, name))
+    if config.threads:   # atlases are built with every core; serving decodes one image per thread
+        import torch
+        torch.set_num_threads(int(config.threads))
     return explorers
 
 

@@ -29,7 +29,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--methods", default=None, help="atlas projections, e.g. pca,umap (default pca,tsne,umap)")
     p.add_argument("--dims", default=None, help="map dimensions: 2, 3 or 2,3 (default 2,3)")
     p.add_argument("--cache-dir", default=None, help="atlas cache folder")
-    p.add_argument("--threads", type=int, default=None, help="torch threads for decoding")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch threads per decode while serving (default 1; 0 = torch default)")
     p.add_argument("--debug", action="store_true", default=None, help="Dash dev tools (local use only)")
 
 

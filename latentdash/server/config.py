@@ -30,7 +30,9 @@ class ServeConfig:
     dims: tuple[int, ...] = (2, 3)              # atlas map dimensions
     cache_dir: str | None = None                # atlas cache (default: the platform cache dir)
     max_sliders: int = 16                       # sliders shown for large latents
-    threads: int = 0                            # torch threads for decoding (0: torch default)
+    threads: int = 1                            # torch threads per decode after startup (1: lowest
+                                                # latency for one image while other requests run
+                                                # in parallel; 0: torch's default)
     debug: bool = False                         # Dash dev tools (never on a public server)
     open_browser: bool = False                  # open the page in the default browser
 

@@ -28,5 +28,9 @@ def register_routes(server, catalog, prefix: str = "/") -> None:
     def health():
         return jsonify(status="ok", models={n: v.n for n, v in catalog.views.items()})
 
+    def not_found(rest):
+        abort(404)
+
     server.add_url_rule(f"{prefix}thumb/<path:model>/<int:i>.png", "latentdash_thumb", thumb)
+    server.add_url_rule(f"{prefix}thumb/<path:rest>", "latentdash_thumb_404", not_found)
     server.add_url_rule(f"{prefix}healthz", "latentdash_health", health)

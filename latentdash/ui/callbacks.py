@@ -85,7 +85,8 @@ def register_reducer(app, catalog):
     def reducer(stores, click_mode, **kw):
         event, value = _event(ctx.triggered, kw)
         nothing = {k: no_update for k in outputs}
-        nothing.update(stores={k: no_update for k in ids.STORE_OF},
+        nothing.update(sliders=[no_update] * len(kw["slider_values"]),
+                       stores={k: no_update for k in ids.STORE_OF},
                        controls={k: no_update for k in CONTROLS},
                        options={k: no_update for k in outputs["options"]})
         if event is None:
@@ -168,20 +169,31 @@ def register_renderers(app, catalog):
             raise PreventUpdate from None
         return layout.slider_rows(r), r["note"], r["key"]
 
-    @app.callback(Output(ids.CUR_IMG, "src"), Output(ids.GRAPH, "figure", allow_duplicate=True),
-                  Input({"type": ids.SLIDER, "index": ALL}, "drag_value"),
+    @app.callback(Output(ids.ST_DRAGOUT, "data"), Input(ids.ST_DRAG, "data"),
                   State(ids.ST_VIEW, "data"), State(ids.ST_Z, "data"), State(ids.ST_RENDERED, "data"),
                   prevent_initial_call=True)
-    def drag(values, view, z, rendered):
+    def drag(drag, view, z, rendered):
+        """The hot path, posted by assets/clientside.js while a slider handle moves (at most one
+        request in flight per page, newest values first): slider positions in, one small PNG and
+        the marker position out. The figure is never sent; the page moves the marker itself."""
         state = urlstate.merge(view, z)
         try:
+            values = drag.get("values") if isinstance(drag, dict) else None
             r = render.live_decode(values, state, catalog)
         except LatentdashError as e:
             log.warning("slider: %s", e)
             raise PreventUpdate from None
-        shown = isinstance(rendered, dict) and isinstance(view, dict) and rendered.get("key") == (
-            f"{view.get('model')}|{view.get('map')}|{view.get('rev', 0)}")
-        return r["src"], (to_patch(r["ops"]) if r["ops"] and shown else no_update)
+        key = f"{state.get('model')}|{state.get('map')}|{state.get('rev', 0)}"
+        shown = isinstance(rendered, dict) and rendered.get("key") == key
+        return {"src": r["src"], "key": key, "pt": r["pt"] if shown else None}
+
+    @app.callback(Output(ids.CUR_IMG, "src"), Input(ids.ST_Z, "data"), prevent_initial_call=True)
+    def draw_current(z):
+        try:
+            return render.render_current(z or {}, catalog)
+        except LatentdashError as e:
+            log.warning("current vector: %s", e)
+            raise PreventUpdate from None
 
     @app.callback(Output(ids.INT_A, "children"), Output(ids.INT_B, "children"), Output(ids.STRIP, "children"),
                   Output(ids.BLEND, "children"), Output(ids.INT_HINT, "children"),
@@ -206,6 +218,16 @@ def register_clientside(app):
         Output(ids.TIP, "show"), Output(ids.TIP, "bbox"), Output(ids.TIP_IMG, "src"),
         Output(ids.TIP_LABEL, "children"),
         Input(ids.GRAPH, "hoverData"), State(ids.ST_VIEW, "data"), State(ids.ST_META, "data"))
+    app.clientside_callback(
+        ClientsideFunction("latentdash", "drag"),
+        Output(ids.ST_DRAG, "data"),
+        Input({"type": ids.SLIDER, "index": ALL}, "drag_value"),
+        State(ids.ST_VIEW, "data"), State(ids.ST_Z, "data"), State(ids.ST_RENDERED, "data"),
+        State(ids.ST_META, "data"), prevent_initial_call=True)
+    app.clientside_callback(
+        ClientsideFunction("latentdash", "marker"),
+        Output(ids.MARKER, "className"),
+        Input(ids.GRAPH, "figure"), prevent_initial_call=True)
     app.clientside_callback(
         ClientsideFunction("latentdash", "replaceUrl"),
         Output(ids.ST_URL_REPLACE, "modified_timestamp"),

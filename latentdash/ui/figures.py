@@ -133,23 +133,33 @@ def map_figure(view, map_name: str, colour: str, overlays: dict, cam=None, rev: 
               **OVERLAY_STYLE[name], **_xyz(overlays.get(name), dims)}
         if dims == 3:
             tr["marker"] = {**tr["marker"], "size": max(4, tr["marker"]["size"] // 2)}
+        elif name == "current":
+            # on 2-D maps an HTML overlay (assets/clientside.js) draws the slider vector, so that
+            # dragging never redraws the WebGL points; the trace keeps the committed position
+            tr["visible"] = False
         data.append(tr)
     axis = {"visible": False, "showgrid": False, "zeroline": False}
+    lo, hi = np.nanmin(xy, 0).astype(float), np.nanmax(xy, 0).astype(float)
+    pad = 0.04 * np.maximum(hi - lo, 1e-6)
+    ranges = [[round(a, 5), round(b, 5)] for a, b in zip(lo - pad, hi + pad)]
     layout = {
         "uirevision": f"{view.name}|{map_name}|{rev}",
-        "margin": {"l": 4, "r": 4, "t": 4, "b": 4},
+        "margin": {"l": 4, "r": 4, "t": 30, "b": 4},
         "paper_bgcolor": "white", "plot_bgcolor": "white",
         "hovermode": "closest", "dragmode": "pan" if dims == 2 else "turntable",
-        "legend": {"title": {"text": "class (click to hide)"}, "itemsizing": "constant",
-                   "x": 1.0, "xanchor": "right", "y": 1.0, "bgcolor": "rgba(255,255,255,0.85)",
-                   "font": {"size": 13}},
+        "legend": {"title": {"text": "class<br>(click: hide)"}, "itemsizing": "constant",
+                   "x": 1.01, "xanchor": "left", "y": 1.0, "font": {"size": 13}},
         "font": {"size": 13},
     }
+    # fixed ranges: overlays (the slider marker, a path) never make the view jump while dragging
     if dims == 2:
-        layout["xaxis"] = dict(axis)
-        layout["yaxis"] = {**axis, "scaleanchor": "x", "scaleratio": 1}
+        layout["xaxis"] = {**axis, "range": ranges[0], "autorange": False}
+        layout["yaxis"] = {**axis, "range": ranges[1], "autorange": False, "scaleanchor": "x",
+                           "scaleratio": 1}
     else:
-        layout["scene"] = {"xaxis": dict(axis), "yaxis": dict(axis), "zaxis": dict(axis),
+        layout["scene"] = {"xaxis": {**axis, "range": ranges[0], "autorange": False},
+                           "yaxis": {**axis, "range": ranges[1], "autorange": False},
+                           "zaxis": {**axis, "range": ranges[2], "autorange": False},
                            "aspectmode": "data", "bgcolor": "white"}
     for key, val in camera_layout(cam, dims).items():
         a, b = key.split(".")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import numbers
 
 import numpy as np
 
@@ -47,6 +48,16 @@ def _index(value, view: ModelView, what: str = "point") -> int:
     return int(f)
 
 
+def check_steps(value) -> int:
+    """A whole number of interpolation steps in 2..32 (Reject otherwise)."""
+    ok = (isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+          and value == int(value) and urlstate.MIN_STEPS <= value <= urlstate.MAX_STEPS)
+    if not ok:
+        raise Reject(f"steps must be a whole number from {urlstate.MIN_STEPS} to "
+                     f"{urlstate.MAX_STEPS}, got {value!r}")
+    return int(value)
+
+
 def _latent(view: ModelView, i: int) -> list[float]:
     return [float(v) for v in np.asarray(view.ex.latents[i], np.float32)]
 
@@ -73,7 +84,7 @@ def click_index(click, view: ModelView) -> int:
     curve = pt.get("curveNumber")
     if isinstance(curve, int) and curve >= len(view.trace_idx):
         raise Reject("click on an overlay, not a data point")
-    if "customdata" in pt and not isinstance(pt["customdata"], (list, dict)):
+    if "customdata" in pt:
         return _index(pt["customdata"], view)
     pos = pt.get("pointNumber")
     if isinstance(curve, int) and isinstance(pos, int):
@@ -151,8 +162,8 @@ def _choose_map(state, view, value):
 def _interp_steps(state, view):
     if state.get("a") is None or state.get("b") is None:
         raise Reject("pick endpoints A and B first")
-    za, zb = (np.asarray(view.ex.latents[state[k]], np.float32) for k in ("a", "b"))
-    return latent_ops.interpolate(za, zb, int(state.get("steps") or 8), state.get("mode") or "linear")
+    za, zb = (np.asarray(view.ex.latents[_index(state[k], view, k.upper())], np.float32) for k in ("a", "b"))
+    return latent_ops.interpolate(za, zb, check_steps(state.get("steps")), state.get("mode") or "linear")
 
 
 def _apply(state: dict, event: str, value, catalog, click_mode: str) -> bool:
@@ -188,15 +199,7 @@ def _apply(state: dict, event: str, value, catalog, click_mode: str) -> bool:
     elif event == "swap":
         state["a"], state["b"] = state.get("b"), state.get("a")
     elif event == "steps":
-        try:
-            steps = float(value)
-        except (TypeError, ValueError) as e:
-            raise Reject(f"steps {value!r} is not a number") from e
-        if not (math.isfinite(steps) and steps == int(steps)
-                and urlstate.MIN_STEPS <= steps <= urlstate.MAX_STEPS):
-            raise Reject(f"steps must be a whole number from {urlstate.MIN_STEPS} to "
-                         f"{urlstate.MAX_STEPS}, got {value!r}")
-        state["steps"] = int(steps)
+        state["steps"] = check_steps(value)
     elif event == "mode":
         if value not in latent_ops.MODES:
             raise Reject(f"unknown interpolation {value!r}; use linear or spherical")
@@ -236,7 +239,7 @@ def _slider_values(values, axes) -> np.ndarray:
     if not isinstance(values, (list, tuple)) or len(values) != axes.k:
         raise Reject(f"expected {axes.k} slider values, got "
                      f"{len(values) if isinstance(values, (list, tuple)) else type(values).__name__}")
-    if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in values):
+    if any(isinstance(v, bool) or not isinstance(v, numbers.Real) for v in values):
         raise Reject("slider values must be numbers")
     v = np.asarray(values, np.float64)
     if not np.isfinite(v).all():
@@ -252,14 +255,14 @@ def reduce(state: dict, event: str, value, catalog, click_mode: str = "inspect")
     """
     if event == "url":
         new, problems = urlstate.parse(value, catalog)
-        if isinstance(state, dict) and {k: new.get(k) for k in new if k != "rev"} == {
-                k: state.get(k) for k in new if k != "rev"}:
-            return {"state": None, "url": None, "sliders": None, "message": None}
-        new["rev"] = int(state.get("rev") or 0) + 1 if isinstance(state, dict) else 0
         msg = None
         if problems:
             msg = "Ignored bad link parameter(s): " + ", ".join(problems)
             log.warning("url: ignored bad parameter(s) %s in %.200r", ", ".join(problems), value)
+        if isinstance(state, dict) and {k: new.get(k) for k in new if k != "rev"} == {
+                k: state.get(k) for k in new if k != "rev"}:
+            return {"state": None, "url": None, "sliders": None, "message": msg}
+        new["rev"] = int(state.get("rev") or 0) + 1 if isinstance(state, dict) else 0
         return {"state": new, "url": None, "sliders": slider_positions(new, catalog),
                 "message": msg}
     try:

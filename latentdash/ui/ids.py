@@ -8,12 +8,15 @@ ST_RENDERED = "st-rendered"        # what the map figure in the browser shows
 ST_SLIDERKEY = "st-sliderkey"      # which model/basis the sliders were built for
 ST_URL_REPLACE = "st-url-replace"  # a '?query' to put in the address bar without a history entry
 ST_META = "st-meta"                # per model: trace names (for the hover card)
+ST_DRAG = "st-drag"                # input of the drag callback ({"values": [...]}), posted by
+ST_DRAGOUT = "st-dragout"          # assets/clientside.js while a handle moves; output {src, key, pt}
 MSG = "message"
 # header and map controls
 MODEL = "model"
 SPACE, METHOD, DIMS, COLOUR, CLICK_MODE = "space", "method", "dims", "colour", "click-mode"
 GRAPH = "map"
 TIP, TIP_IMG, TIP_LABEL = "map-tip", "map-tip-img", "map-tip-label"
+MARKER = "map-marker"               # HTML overlay: the slider vector on 2-D maps
 # inspector
 INS_ORIG, INS_RECON, INS_LABEL, INS_BAR, INS_NBRS = "ins-orig", "ins-recon", "ins-label", "ins-bar", "ins-nbrs"
 BTN_A, BTN_B = "btn-set-a", "btn-set-b"

@@ -46,20 +46,22 @@ def build_layout(catalog, prefix: str = "/"):
     opts = control_options(view)
     space, method, dims = view.map_parts(view.default_map())
     stores = [dcc.Store(id=i) for i in (ids.ST_VIEW, ids.ST_SEL, ids.ST_INTERP, ids.ST_Z, ids.ST_CAM,
-                                        ids.ST_RENDERED, ids.ST_SLIDERKEY, ids.ST_URL_REPLACE)]
+                                        ids.ST_RENDERED, ids.ST_SLIDERKEY, ids.ST_URL_REPLACE, ids.ST_DRAG,
+                                        ids.ST_DRAGOUT)]
     meta = {"prefix": prefix, "traces": {v.name: v.trace_names for v in catalog.views.values()}}
     header = html.Header([
         html.Div([html.H1("latentdash"), html.Span("latent space explorer", className="ld-sub")],
                  className="ld-brand"),
         _labelled("Model", dcc.Dropdown(id=ids.MODEL, options=model_options(catalog), value=view.name,
-                                        clearable=False, searchable=False), cls="ld-model"),
+                                        clearable=False, searchable=False, style={"width": "330px"}),
+                  cls="ld-model"),
         html.Div(id=ids.MSG, className="ld-msg", role="status"),
     ], className="ld-header")
     controls = html.Div([
         _labelled("Map of", dcc.RadioItems(id=ids.SPACE, options=opts["space"], value=space, inline=True)),
         _labelled("Method", dcc.RadioItems(id=ids.METHOD, options=opts["method"], value=method, inline=True)),
         _labelled("View", dcc.RadioItems(id=ids.DIMS, options=opts["dims"], value=dims, inline=True)),
-        _labelled("Colour by", dcc.Dropdown(id=ids.COLOUR, options=opts["colour"],
+        _labelled("Colour by", dcc.Dropdown(id=ids.COLOUR, options=opts["colour"], style={"width": "250px"},
                                             value=view.colour_options[0], clearable=False), cls="ld-colour"),
         _labelled("Click sets", dcc.RadioItems(
             id=ids.CLICK_MODE, value="inspect", inline=True,
@@ -72,10 +74,13 @@ def build_layout(catalog, prefix: str = "/"):
                "click it to inspect it. Click a class in the legend to hide it.", className="ld-hint"),
         html.Div([
             dcc.Loading(dcc.Graph(id=ids.GRAPH, figure=empty_figure("Loading the map..."),
-                                  clear_on_unhover=True, className="ld-graph",
+                                  clear_on_unhover=True, className="ld-graph", responsive=True,
+                                  style={"height": "100%", "width": "100%"},
                                   config={"scrollZoom": True, "displaylogo": False,
                                           "modeBarButtonsToRemove": ["select2d", "lasso2d"]}),
-                        delay_show=400, type="circle", overlay_style={"visibility": "visible"}),
+                        delay_show=400, type="circle", overlay_style={"visibility": "visible"},
+                        parent_style={"height": "100%"}),
+            html.Div(id=ids.MARKER, className="ld-marker", title="slider vector"),
             dcc.Tooltip(id=ids.TIP, children=[html.Img(id=ids.TIP_IMG, className="ld-px ld-tip-img", src=BLANK),
                                               html.Div(id=ids.TIP_LABEL, className="ld-tip-label")],
                         direction="right", show=False),
@@ -124,8 +129,11 @@ def build_layout(catalog, prefix: str = "/"):
                                                                  {"label": "spherical", "value": "spherical"}])),
                    ], className="ld-row ld-wrap"),
                    html.P(id=ids.INT_HINT, className="ld-hint"),
-                   dcc.Loading([html.Div(id=ids.STRIP, className="ld-strip"),
-                                html.Div(id=ids.BLEND, className="ld-strip ld-blend")],
+                   dcc.Loading([html.Div([html.Span("latent path", className="ld-strip-label"),
+                                          html.Div(id=ids.STRIP, className="ld-strip")], className="ld-strip-row"),
+                                html.Div([html.Span("pixel blend", className="ld-strip-label"),
+                                          html.Div(id=ids.BLEND, className="ld-strip")],
+                                         className="ld-strip-row ld-blend")],
                                delay_show=400, type="dot"), cls="ld-interp")
     return html.Div([
         dcc.Location(id=ids.URL, refresh=False), *stores, dcc.Store(id=ids.ST_META, data=meta),
@@ -136,21 +144,27 @@ def build_layout(catalog, prefix: str = "/"):
 
 
 # ----------------------------------------------------------------------------- builders
+# Builders keep the number of Dash components small (one per thumbnail, two per slider): the
+# renderer's work on every slider frame grows with the number of components on the page.
+def _thumb_button(cid, src: str, title: str):
+    return html.Button(id=cid, className="ld-thumb-btn ld-px", title=title,
+                       style={"backgroundImage": f"url({src})"})
+
+
 def neighbour_buttons(nbrs: list[dict]) -> list:
-    return [html.Button(html.Img(src=n["src"], className="ld-px ld-thumb", alt=n["label"]),
-                        id={"type": ids.NBR, "index": n["i"]}, className="ld-thumb-btn",
-                        title=f"#{n['i']} {n['label']} (distance {n['dist']})")
-            for n in nbrs]
+    return [_thumb_button({"type": ids.NBR, "index": n["i"]}, n["src"],
+                          f"#{n['i']} {n['label']} (distance {n['dist']})") for n in nbrs]
 
 
 def slider_rows(spec: dict) -> list:
-    return [html.Div([html.Span(a["label"], className="ld-slider-label"),
-                      dcc.Slider(id={"type": ids.SLIDER, "index": k}, min=a["min"], max=a["max"],
-                                 step=a["step"], value=a["value"], updatemode="mouseup", marks=None,
-                                 allow_direct_input=False, className="ld-slider",
-                                 tooltip={"placement": "top", "always_visible": False})],
-                     className="ld-slider-row")
-            for k, a in enumerate(spec["axes"])]
+    out = []
+    for k, a in enumerate(spec["axes"]):
+        out += [html.Span(a["label"], className="ld-slider-label"),
+                dcc.Slider(id={"type": ids.SLIDER, "index": k}, min=a["min"], max=a["max"],
+                           step=a["step"], value=a["value"], updatemode="mouseup", marks=None,
+                           allow_direct_input=False, className="ld-slider",
+                           tooltip={"placement": "top", "always_visible": False})]
+    return out
 
 
 def endpoint(tag: str, end) -> list:
@@ -162,8 +176,7 @@ def endpoint(tag: str, end) -> list:
 
 
 def step_buttons(srcs: list[str]) -> list:
-    return [html.Button(html.Img(src=s, className="ld-px ld-thumb"), id={"type": ids.STEP, "index": k},
-                        className="ld-thumb-btn", title=f"step {k + 1} of {len(srcs)}: load into the sliders")
+    return [_thumb_button({"type": ids.STEP, "index": k}, s, f"step {k + 1} of {len(srcs)}: load into the sliders")
             for k, s in enumerate(srcs)]
 
 

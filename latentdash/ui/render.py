@@ -14,7 +14,8 @@ import numpy as np
 from .. import imaging, latent_ops
 from ..errors import LatentdashError
 from . import figures
-from .handlers import N_NEIGHBOURS, Reject, _index, _slider_values, _state_z, _view
+from .handlers import (N_NEIGHBOURS, Reject, _index, _slider_values, _state_z, _view,
+                       check_steps)
 
 log = logging.getLogger(__name__)
 THUMB_ROUTE = "/thumb/<model>/<int:i>.png"
@@ -44,10 +45,11 @@ def compute_overlays(state, view, names) -> dict:
                 i = state.get({"selected": "sel", "A": "a", "B": "b"}[name])
                 if i is not None:
                     coords = view.ex.coords(map_name) if coords is None else coords
-                    pts = np.asarray(coords[int(i)], np.float32)[None]
+                    pts = np.asarray(coords[_index(i, view)], np.float32)[None]
             elif name == "path" and state.get("a") is not None and state.get("b") is not None:
-                za, zb = (np.asarray(view.ex.latents[state[k]], np.float32) for k in ("a", "b"))
-                path = latent_ops.interpolate(za, zb, int(state.get("steps") or 8), state.get("mode") or "linear")
+                za, zb = (np.asarray(view.ex.latents[_index(state[k], view)], np.float32) for k in ("a", "b"))
+                path = latent_ops.interpolate(za, zb, check_steps(state.get("steps")),
+                                              state.get("mode") or "linear")
                 pts = view.ex.project(path, map_name)
             elif name == "current":
                 pts = view.ex.project(_state_z(view, state), map_name)
@@ -127,6 +129,12 @@ def render_sliders(state: dict, catalog) -> dict:
     return {"key": slider_key(state), "axes": items, "note": note}
 
 
+def render_current(state: dict, catalog) -> str:
+    """The decoded image of the committed slider vector (state z)."""
+    view = _view(catalog, state)
+    return imaging.png_data_uri(view.ex.decode(_state_z(view, state))[0])
+
+
 def live_decode(values, state: dict, catalog) -> dict:
     """Slider positions (during a drag) -> the decoded image and the map marker patch."""
     view = _view(catalog, state)
@@ -135,14 +143,16 @@ def live_decode(values, state: dict, catalog) -> dict:
         raise Reject(f"unknown slider basis {state.get('basis')!r}")
     z = axes.compose(_state_z(view, state), _slider_values(values, axes))
     src = imaging.png_data_uri(view.ex.decode(z)[0])
-    ops = []
+    ops, pt, dims = [], None, None
     if state.get("map") in view.map_names:
         try:
             pts = view.ex.project(z, state["map"])
+            dims = int(pts.shape[1])
+            pt = [round(float(v), 5) for v in pts[0]]
             ops = figures.overlay_ops(view, state["map"], {"current": pts})
         except LatentdashError as e:
             log.warning("slider marker not drawn: %s", e)
-    return {"src": src, "ops": ops}
+    return {"src": src, "ops": ops, "pt": pt, "dims": dims}
 
 
 # ----------------------------------------------------------------------------- interpolation
@@ -155,7 +165,7 @@ def render_interp(state: dict, catalog) -> dict:
                                           "src": thumb_url(view.name, int(i), catalog.url_prefix)}
     if ends["a"] is None or ends["b"] is None:
         return {**ends, "steps": [], "blend": []}
-    steps = int(state.get("steps") or 8)
+    steps = check_steps(state.get("steps"))
     za, zb = (np.asarray(view.ex.latents[ends[k]["i"]], np.float32) for k in ("a", "b"))
     path = latent_ops.interpolate(za, zb, steps, state.get("mode") or "linear")
     imgs = view.ex.decode(path)

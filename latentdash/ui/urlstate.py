@@ -157,8 +157,9 @@ def parse(search, catalog) -> tuple[dict, list[str]]:
     basis = take("basis", lambda s: _one_of(s, BASES))
     if basis:
         state["basis"] = basis
-    if "sel" in q:
-        state["sel"] = take("sel", lambda s: _index(s, view.n))
+    sel = take("sel", lambda s: _index(s, view.n))
+    if sel is not None:
+        state["sel"] = sel
     for k in ("a", "b"):
         state[k] = take(k, lambda s: _index(s, view.n))
     steps = take("steps", lambda s: _steps(s))

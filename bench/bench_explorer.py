@@ -1,0 +1,353 @@
+"""Speed of the Explorer page: in-process decode cost vs the real Dash endpoint over HTTP, the
+interpolation round trip, the initial payload, first map / view-switch times and slider-drag
+frame rate in headless Chromium, and the server's memory.
+
+    .venv/bin/python bench/bench_explorer.py                                   # default VAE, 10k test images
+    .venv/bin/python bench/bench_explorer.py --dataset fashion-mnist --methods pca   # 70k points
+    options: --checkpoint PATH (repeat), --limit N, --n 400, --no-browser, --out docs/benchmarks.md
+
+The server runs as a separate process started exactly like a user would (`latentdash serve`),
+so the client and the server don't share a GIL. Results are appended to --out as a section.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tests.dashclient import DashClient  # noqa: E402
+
+from latentdash.server.app_factory import load_explorers  # noqa: E402
+from latentdash.server.config import from_env  # noqa: E402
+from latentdash import imaging  # noqa: E402
+from latentdash.ui import handlers, ids, render, urlstate  # noqa: E402
+from latentdash.ui.catalog import Catalog  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+GD = "document.querySelector('#map .js-plotly-plot')"
+
+
+def pct(xs, q):
+    return float(np.percentile(np.asarray(xs) * 1000.0, q))
+
+
+def summary(xs) -> str:
+    return f"p50 {pct(xs, 50):.2f} ms, p90 {pct(xs, 90):.2f} ms, p99 {pct(xs, 99):.2f} ms (n={len(xs)})"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+def slider_values(view, state, k, frac):
+    axes = view.sliders[state["basis"]]
+    vals = list(handlers.slider_positions(state, CAT))
+    vals[k] = float(axes.lo[k] + frac * (axes.hi[k] - axes.lo[k]))
+    return vals
+
+
+# ------------------------------------------------------------------------------ in-process
+def bench_inprocess(view, state, n):
+    z0 = np.asarray(state["z"], np.float32)
+    decode_png, handler = [], []
+    fr = np.linspace(0, 1, n)
+    for k in range(30):                                   # warm-up (first torch calls are slow)
+        render.live_decode(slider_values(view, state, 0, fr[k]), state, CAT)
+    for k in range(n):
+        z = z0.copy()
+        z[0] = fr[k]
+        t = time.perf_counter()
+        imaging.png_data_uri(view.ex.decode(z)[0])
+        decode_png.append(time.perf_counter() - t)
+        vals = slider_values(view, state, 0, fr[k])
+        t = time.perf_counter()
+        render.live_decode(vals, state, CAT)
+        handler.append(time.perf_counter() - t)
+    interp = []
+    for k in range(max(20, n // 10)):
+        s = dict(state, a=k, b=k + 100, steps=16)
+        t = time.perf_counter()
+        render.render_interp(s, CAT)
+        interp.append(time.perf_counter() - t)
+    return decode_png, handler, interp
+
+
+# ------------------------------------------------------------------------------ HTTP
+def bench_http(base, state, view, n):
+    sess = requests.Session()
+    dc = DashClient(_Prefixed(sess, base))
+    p = urlstate.split(state)
+    k = view.sliders[state["basis"]].k
+    trig = [json.dumps({"index": 0, "type": ids.SLIDER}, separators=(",", ":")) + ".drag_value"]
+    rendered = {"key": f"{state['model']}|{state['map']}|{state['rev']}"}
+    times, sizes = [], []
+    fr = np.linspace(0, 1, n)
+    for i in range(n + 20):
+        vals = slider_values(view, state, 0, fr[i % n])
+        body = dc.body("current-img.src", {f"{ids.SLIDER}.drag_value": vals, "st-view.data": p["view"],
+                                           "st-z.data": p["z"], "st-rendered.data": rendered}, trig,
+                       {ids.SLIDER: list(range(k))})
+        t = time.perf_counter()
+        r = sess.post(base + "_dash-update-component", json=body)
+        dt = time.perf_counter() - t
+        assert r.status_code == 200, r.status_code
+        if i >= 20:                               # warm-up excluded
+            times.append(dt)
+            sizes.append(len(r.content))
+    interp = []
+    for i in range(max(30, n // 8) + 5):
+        body = dc.body("int-a.children", {"st-interp.data": {"model": state["model"], "a": i, "b": i + 100,
+                                                              "steps": 16, "mode": "linear"}},
+                       ["st-interp.data"])
+        t = time.perf_counter()
+        r = sess.post(base + "_dash-update-component", json=body)
+        dt = time.perf_counter() - t
+        assert r.status_code == 200
+        if i >= 5:
+            interp.append(dt)
+    return times, sizes, interp
+
+
+class _Prefixed:
+    def __init__(self, sess, base):
+        self.s, self.base = sess, base
+
+    def get(self, path):
+        return self.s.get(self.base + path.lstrip("/"))
+
+    def post(self, path, json=None):
+        return self.s.post(self.base + path.lstrip("/"), json=json)
+
+
+# ------------------------------------------------------------------------------ browser
+def bench_browser(base, view):
+    from playwright.sync_api import sync_playwright
+    out = {}
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        ctx = b.new_context(viewport={"width": 1440, "height": 900})
+        pg = ctx.new_page()
+        sizes = {"js/css": 0, "data": 0, "other": 0}
+        cb_bytes = []
+
+        def on_response(resp):
+            try:
+                body = resp.body()
+            except Exception:
+                return
+            url = resp.url
+            if "_dash-update-component" in url or "_dash-layout" in url or "_dash-dependencies" in url:
+                sizes["data"] += len(body)
+                cb_bytes.append(len(body))
+            elif url.endswith((".js", ".css")) or ".js?" in url or ".css?" in url:
+                sizes["js/css"] += len(body)
+            else:
+                sizes["other"] += len(body)
+        pg.on("response", on_response)
+        errors = []
+        pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        pg.goto(base)
+        pg.wait_for_function(f"() => {{ const gd = {GD}; return gd && gd._fullData && gd._fullData.length > 5 "
+                             f"&& gd._fullData[0].x && gd._fullData[0].x.length > 0; }}", timeout=120_000)
+        out["first_map_s"] = pg.evaluate("() => performance.now()") / 1000.0
+        pg.wait_for_function("() => document.getElementById('current-img').src.startsWith('data:')")
+        pg.wait_for_timeout(1500)
+        out["payload"] = dict(sizes)
+        out["largest_data_response"] = max(cb_bytes) if cb_bytes else 0
+        out["points"] = pg.evaluate(f"() => {GD}._fullData.reduce((a, t) => a + (t.customdata ? t.x.length : 0), 0)")
+
+        def switch(selector, check):
+            t = time.perf_counter()
+            pg.click(selector)
+            pg.wait_for_function(check, timeout=60_000)
+            return time.perf_counter() - t
+        out["switch_3d_s"] = switch("#dims input[value='3']", f"() => {GD}._fullData[0].type === 'scatter3d'")
+        out["switch_2d_s"] = switch("#dims input[value='2']", f"() => {GD}._fullData[0].type === 'scattergl'")
+        if pg.is_enabled("#space input[value=pixel]"):
+            out["switch_space_s"] = switch("#space input[value=pixel]",
+                                           f"() => {GD}.layout.uirevision.includes('pixel-')")
+            switch("#space input[value=latent]", f"() => {GD}.layout.uirevision.includes('latent-')")
+        out["colour_s"] = None
+        # slider drag: count decoded frames while the handle moves for ~4 s
+        pg.evaluate("""() => { window.__frames = 0; new MutationObserver(() => window.__frames++)
+            .observe(document.getElementById('current-img'), {attributes: true, attributeFilter: ['src']}); }""")
+        reqs = []
+        pg.on("request", lambda r: reqs.append(1) if "_dash-update-component" in r.url else None)
+        box = pg.locator(".ld-sliders [role=slider]").first.bounding_box()
+        x0, y0 = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        pg.mouse.move(x0, y0)
+        pg.mouse.down()
+        t = time.perf_counter()
+        k = 0
+        while time.perf_counter() - t < 4.0:
+            k += 1
+            pg.mouse.move(x0 + 60 * np.sin(k / 15.0), y0)
+            pg.wait_for_timeout(16)
+        frames = pg.evaluate("() => window.__frames")
+        dur = time.perf_counter() - t
+        pg.mouse.up()
+        out["drag_fps"] = frames / dur
+        out["drag_moves_per_s"] = k / dur
+        out["drag_requests_per_s"] = len(reqs) / dur
+        out["console_errors"] = errors
+        b.close()
+    return out
+
+
+# ------------------------------------------------------------------------------ main
+CAT = None
+
+
+def main() -> int:
+    global CAT
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--checkpoint", action="append")
+    ap.add_argument("--dataset", default=None)
+    ap.add_argument("--methods", default=None)
+    ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--cache-dir", default=None)
+    ap.add_argument("--n", type=int, default=400)
+    ap.add_argument("--no-browser", action="store_true")
+    ap.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
+    ap.add_argument("--note", default="")
+    ap.add_argument("--server", choices=("werkzeug", "gunicorn"), default="werkzeug",
+                    help="werkzeug: `latentdash serve` as a user starts it; gunicorn: `gunicorn app:server` "
+                         "(1 gthread worker, 4 threads)")
+    a = ap.parse_args()
+    cfg = from_env(checkpoints=tuple(a.checkpoint) if a.checkpoint else None, dataset=a.dataset,
+                   methods=tuple(a.methods.split(",")) if a.methods else None, limit=a.limit,
+                   cache_dir=a.cache_dir)
+    cfg = cfg.replace(checkpoints=tuple(cfg.checkpoint_list()[:1]))     # one model is enough here
+    print("loading explorer (in-process)...", flush=True)
+    CAT = Catalog(load_explorers(cfg, progress=True))
+    view = CAT.get(CAT.default)
+    state, _ = urlstate.parse("", CAT)
+    state["sel"], state["z"] = 1, [float(v) for v in view.ex.latents[1]]
+    dec, hnd, interp_in = bench_inprocess(view, state, a.n)
+    print("in-process decode+PNG:", summary(dec))
+    print("in-process slider handler (decode+PNG+marker):", summary(hnd))
+    print("in-process interpolation 16 steps:", summary(interp_in))
+
+    port = free_port()
+    env = dict(os.environ)
+    if a.server == "werkzeug":
+        cmd = [sys.executable, "-m", "latentdash.cli", "serve", "--port", str(port), "--dataset", cfg.dataset,
+               "--checkpoint", cfg.checkpoints[0], "--methods", ",".join(cfg.methods)]
+        if cfg.limit:
+            cmd += ["--limit", str(cfg.limit)]
+        if cfg.cache_dir:
+            cmd += ["--cache-dir", cfg.cache_dir]
+    else:
+        cmd = [str(Path(sys.executable).with_name("gunicorn")), "-w", "1", "-k", "gthread", "--threads", "4",
+               "--timeout", "0", "-b", f"127.0.0.1:{port}", "app:server"]
+        env.update(LATENTDASH_CHECKPOINTS=cfg.checkpoints[0], LATENTDASH_DATASET=cfg.dataset,
+                   LATENTDASH_METHODS=",".join(cfg.methods))
+        if cfg.limit:
+            env["LATENTDASH_LIMIT"] = str(cfg.limit)
+        if cfg.cache_dir:
+            env["LATENTDASH_CACHE"] = str(cfg.cache_dir)
+    srv = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        for _ in range(600):
+            try:
+                if requests.get(base + "healthz", timeout=1).ok:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.5)
+        pid = srv.pid
+        if a.server == "gunicorn":   # the worker holds the explorers, not the arbiter
+            kids = Path(f"/proc/{srv.pid}/task/{srv.pid}/children").read_text().split()
+            pid = int(kids[0]) if kids else srv.pid
+        rss_loaded = rss_mb(pid)
+        times, sizes, interp = bench_http(base, state, view, a.n)
+        print("HTTP slider round trip:", summary(times), f"response {np.median(sizes):.0f} B")
+        print("HTTP interpolation 16 steps:", summary(interp))
+        br = {} if a.no_browser else bench_browser(base, view)
+        if br:
+            print("browser:", json.dumps(br, indent=1))
+        rss_after = rss_mb(pid)
+    finally:
+        srv.terminate()
+        srv.wait(10)
+    write_report(a, cfg, view, dec, hnd, interp_in, times, sizes, interp, br, rss_loaded, rss_after)
+    return 0
+
+
+def write_report(a, cfg, view, dec, hnd, interp_in, times, sizes, interp, br, rss_loaded, rss_after):
+    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if ln.startswith("model name")), platform.processor())
+    load = os.getloadavg()[0]
+    p50_http, p50_in = pct(times, 50), pct(hnd, 50)
+    lines = [
+        f"\n## Explorer page: {view.name} on {cfg.dataset}, {view.n:,} points ({time.strftime('%Y-%m-%d %H:%M')})\n",
+        f"Machine: {os.cpu_count()} cores ({cpu}), no GPU; load average {load:.1f} when finished"
+        + (f"; {a.note}" if a.note else "") + ".",
+        ("Server: `latentdash serve` (Flask/werkzeug, threaded)" if a.server == "werkzeug" else
+         "Server: `gunicorn -w 1 -k gthread --threads 4 app:server`")
+        + f" in its own process, torch {cfg.threads} thread(s) per decode; client: `requests` keep-alive "
+        f"session, one request at a time. Maps: {', '.join(view.map_names)}.\n",
+        "| measurement | result | target |", "|---|---|---|",
+        f"| in-process decode + PNG data URI (1 image) | {summary(dec)} | |",
+        f"| in-process slider handler (decode + PNG + map marker) | {summary(hnd)} | |",
+        f"| **slider drag round trip, POST /_dash-update-component** | {summary(times)}; response "
+        f"{np.median(sizes):.0f} B | p50 <= 20 ms, p99 <= 60 ms |",
+        f"| HTTP p50 / in-process p50 (same run) | {p50_http / p50_in:.2f}x | <= 2x |",
+        f"| in-process interpolation, 16 steps (decode + 32 PNGs) | {summary(interp_in)} | |",
+        f"| **interpolation round trip, 16 steps** | {summary(interp)} | p50 <= 60 ms |",
+        f"| server RSS after loading | {rss_loaded:.0f} MB | report |",
+        f"| server RSS after the benchmark | {rss_after:.0f} MB | report |",
+    ]
+    if br:
+        pay = br["payload"]
+        lines += [
+            f"| first map drawn after navigation (headless Chromium, software WebGL) | "
+            f"{br['first_map_s']:.2f} s | <= 3 s |",
+            f"| initial data payload (layout + dependencies + first callbacks) | "
+            f"{pay['data'] / 1e6:.2f} MB (largest response {br['largest_data_response'] / 1e6:.2f} MB) | <= 3 MB |",
+            f"| JS/CSS bundles (plotly.js, Dash; cached by the browser after the first visit) | "
+            f"{pay['js/css'] / 1e6:.2f} MB | |",
+            f"| switch 2D -> 3D / 3D -> 2D | {br['switch_3d_s']:.2f} s / {br['switch_2d_s']:.2f} s | <= 1 s |",
+        ]
+        if "switch_space_s" in br:
+            lines.append(f"| switch latent -> pixel map | {br['switch_space_s']:.2f} s | <= 1 s |")
+        lines += [
+            f"| slider drag in Chromium: decoded frames/s | {br['drag_fps']:.1f} frames/s "
+            f"({br['drag_moves_per_s']:.0f} mouse moves/s, {br['drag_requests_per_s']:.1f} requests/s) | >= 20 |",
+            f"| console errors during the run | {len(br['console_errors'])} | 0 |",
+        ]
+    lines.append("")
+    out = Path(a.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not out.exists():
+        out.write_text("# Benchmarks\n\nRecorded results; the scripts that produce them live in bench/.\n")
+    with out.open("a") as f:
+        f.write("\n".join(lines) + "\n")
+    print("appended to", out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

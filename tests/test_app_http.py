@@ -1,0 +1,327 @@
+"""The app through HTTP with Flask's test client: layout, dependencies, routes and every callback,
+including malformed payloads (never a 500), plus the command-line failure modes."""
+from __future__ import annotations
+
+import json
+import runpy
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from .dashclient import DashClient
+from latentdash.errors import LatentdashError
+from latentdash.server.app_factory import create_app
+from latentdash.ui import handlers, ids, urlstate
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def app(explorers):
+    return create_app(explorers=explorers)
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    return app.server.test_client()
+
+
+@pytest.fixture(scope="module")
+def dc(client):
+    return DashClient(client)
+
+
+@pytest.fixture()
+def initial(dc):
+    """The state the page gets on first load (URL without a query)."""
+    status, data = dc.call("st-view.data", {"url.search": ""}, [])
+    assert status == 200
+    r = data["response"]
+    return urlstate.merge(*(r[sid]["data"] for sid in ids.STORE_OF.values()))
+
+
+def reducer(dc, event_prop: str, value, stores: dict, extra=None, pattern=None, click_mode="inspect"):
+    values = {f"{sid}.data": part for sid, part in
+              zip(ids.STORE_OF.values(), urlstate.split(stores).values())}
+    values.update({event_prop: value, "click-mode.value": click_mode, **(extra or {})})
+    return dc.call("st-view.data", values, [event_prop], pattern)
+
+
+# ------------------------------------------------------------------------------- page and routes
+def test_index_and_assets(client):
+    r = client.get("/")
+    assert r.status_code == 200 and b"latentdash Explorer" in r.data
+    assert b"style.css" in r.data and b"clientside.js" in r.data
+    assert client.get("/assets/style.css").status_code == 200
+    assert b"latentdash" in client.get("/assets/clientside.js").data
+
+
+def test_layout_has_every_part(client):
+    r = client.get("/_dash-layout")
+    assert r.status_code == 200
+    text = r.get_data(as_text=True)
+    for cid in (ids.GRAPH, ids.MODEL, ids.SPACE, ids.METHOD, ids.DIMS, ids.COLOUR, ids.INS_RECON,
+                ids.INS_NBRS, ids.SLIDERS, ids.CUR_IMG, ids.STRIP, ids.BLEND, ids.STEPS, ids.URL, ids.TIP):
+        assert f'"{cid}"' in text, cid
+    assert '"pca-16"' in text and '"pca-2"' in text
+    assert len(r.data) < 100_000        # the points are not in the layout
+
+
+def test_dependencies(dc):
+    firsts = {d["output"] for d in dc.deps}
+    assert len(dc.deps) == 9
+    clientside = [d for d in dc.deps if d.get("clientside_function")]
+    assert {d["clientside_function"]["function_name"] for d in clientside} == {"hover", "replaceUrl", "marker"}
+    drag = dc.dep("current-img.src")
+    assert [i["property"] for i in drag["inputs"]] == ["drag_value"]
+    assert len(drag["state"]) == 3 and all(s["id"] != ids.GRAPH for s in drag["state"])  # never the figure
+    assert any("map.figure@" in o for o in firsts)   # the drag patch is an allow_duplicate output
+
+
+def test_two_apps_do_not_share_callbacks(app, explorers):
+    other = create_app(explorers=explorers[:1])
+    assert len(other.callback_map) == len(app.callback_map)
+    assert other.callback_map is not app.callback_map
+
+
+def test_thumbnails_and_health(client):
+    r = client.get("/thumb/pca-16/5.png")
+    assert r.status_code == 200 and r.mimetype == "image/png" and r.data[:4] == b"\x89PNG"
+    assert "max-age" in r.headers["Cache-Control"]
+    for bad in ("/thumb/pca-16/999999.png", "/thumb/nope/1.png", "/thumb/pca-16/-1.png",
+                "/thumb/pca-16/abc.png"):
+        assert client.get(bad).status_code == 404
+    assert client.get("/healthz").get_json()["models"] == {"pca-16": 2000, "pca-2": 2000}
+
+
+# ------------------------------------------------------------------------------- reducer
+def test_initial_load_sets_state_controls_and_options(dc):
+    status, data = dc.call("st-view.data", {"url.search": ""}, [])
+    r = data["response"]
+    assert r["st-view"]["data"]["model"] == "pca-16" and r["st-sel"]["data"]["sel"] == 0
+    assert r["method"]["options"][0]["value"] == "pca"
+    assert any(o["disabled"] for o in r["method"]["options"])   # no t-SNE/UMAP in this atlas
+    assert "message" not in r or not r["message"]["children"]
+
+
+def test_shared_url_restores_state(dc, initial):
+    q = "?model=pca-16&map=pixel-pca-3d&sel=17&a=3&b=40&steps=12&mode=spherical&color=recon"
+    status, data = reducer(dc, "url.search", q, initial)
+    r = data["response"]
+    assert r["st-view"]["data"]["map"] == "pixel-pca-3d" and r["st-view"]["data"]["colour"] == "recon"
+    assert r["st-interp"]["data"]["a"] == 3 and r["st-interp"]["data"]["steps"] == 12
+    assert r["dims"]["value"] == 3 and r["space"]["value"] == "pixel" and r["steps"]["value"] == 12
+
+
+@pytest.mark.parametrize("q", ["?sel=99999", "?model=zzz", "?z=nan,nan", "?steps=0&mode=<script>",
+                               "?cam=1,2,3", "?" + "a" * 9000])
+def test_tampered_url_is_never_a_500(dc, initial, q):
+    status, data = reducer(dc, "url.search", q, initial)
+    assert status == 200
+    assert data["response"]["message"]["children"].startswith("Ignored bad link parameter")
+
+
+def test_click_selects_and_pushes_url(dc, initial):
+    status, data = reducer(dc, "map.clickData", {"points": [{"curveNumber": 1, "pointNumber": 0,
+                                                            "customdata": 123}]}, initial)
+    r = data["response"]
+    assert r["st-sel"]["data"]["sel"] == 123 and "sel=123" in r["url"]["search"]
+    assert len(r["st-z"]["data"]["z"]) == 16
+    assert "st-view" not in r            # unchanged stores are not resent
+
+
+@pytest.mark.parametrize("payload", [{"points": [{"customdata": 10 ** 9}]}, {"points": "x"}, [],
+                                     {"points": [{"customdata": "NaN"}]}])
+def test_bad_click_leaves_page(dc, initial, payload):
+    status, data = reducer(dc, "map.clickData", payload, initial)
+    assert status == 200
+    r = data["response"]
+    assert set(r) == {"message"} and r["message"]["children"]
+
+
+@pytest.mark.parametrize("steps", [1, 33, "7"])
+def test_bad_steps(dc, initial, steps):
+    status, data = reducer(dc, "steps.value", steps, initial)
+    assert status == 200 and "steps" in data["response"]["message"]["children"]
+
+
+SLIDER0 = json.dumps({"index": 0, "type": ids.SLIDER}, separators=(",", ":")) + ".value"
+
+
+def slider_commit(dc, values, stores):
+    body_values = {f"{sid}.data": part for sid, part in
+                   zip(ids.STORE_OF.values(), urlstate.split(stores).values())}
+    body_values.update({f"{ids.SLIDER}.value": values, "click-mode.value": "inspect"})
+    return dc.call("st-view.data", body_values, [SLIDER0], {ids.SLIDER: list(range(len(values)))})
+
+
+def test_slider_commit_and_bad_sliders(dc, initial):
+    status, data = slider_commit(dc, [0.5] * 16, initial)
+    assert status == 200 and "z=" in data["response"]["url"]["search"]
+    assert len(data["response"]["st-z"]["data"]["z"]) == 16
+    for bad in ([None] * 16, ["x"] * 16, [0.5] * 3):
+        status, data = slider_commit(dc, bad, initial)
+        assert status == 200 and "slider" in data["response"]["message"]["children"]
+
+
+def test_model_switch_updates_options(dc, initial):
+    status, data = reducer(dc, "model.value", "pca-2", initial)
+    r = data["response"]
+    assert r["st-view"]["data"]["map"] == "latent-raw-2d"
+    assert [o["value"] for o in r["method"]["options"]][-1] == "raw"
+    status, data = reducer(dc, "model.value", "<none>", initial)
+    assert status == 200 and "unknown model" in data["response"]["message"]["children"]
+
+
+def test_camera_move_replaces_url(dc, initial):
+    rel = {"xaxis.range[0]": -3, "xaxis.range[1]": 3, "yaxis.range[0]": -2, "yaxis.range[1]": 2}
+    status, data = reducer(dc, "map.relayoutData", rel, initial)
+    r = data["response"]
+    assert "url" not in r and "cam=-3,3,-2,2" in r[ids.ST_URL_REPLACE]["data"]
+
+
+# ------------------------------------------------------------------------------- render callbacks
+def figure_call(dc, state, rendered=None):
+    p = urlstate.split(state)
+    return dc.call("map.figure", {"st-view.data": p["view"], "st-sel.data": p["sel"],
+                                  "st-interp.data": p["interp"], "st-z.data": p["z"],
+                                  "st-cam.data": p["cam"], "st-rendered.data": rendered}, ["st-view.data"])
+
+
+def test_map_figure_full_then_patch(dc, initial):
+    status, data = figure_call(dc, initial)
+    fig = data["response"]["map"]["figure"]
+    rendered = data["response"][ids.ST_RENDERED]["data"]
+    assert status == 200 and fig["data"][0]["x"]["dtype"] == "f4"
+    status, data = figure_call(dc, dict(initial, colour="dim2"), rendered)
+    patch = data["response"]["map"]["figure"]
+    assert "__dash_patch_update" in patch and len(json.dumps(patch)) < 60_000
+    status, data = figure_call(dc, dict(initial, map="nope"), rendered)
+    assert status == 204
+
+
+def test_inspector_callback(dc, initial):
+    status, data = dc.call("ins-orig.src", {"st-sel.data": {"model": "pca-16", "sel": 8}}, ["st-sel.data"])
+    r = data["response"]
+    assert r["ins-recon"]["src"].startswith("data:image/png;base64,")
+    assert len(r["ins-nbrs"]["children"]) == handlers.N_NEIGHBOURS
+    for bad in ({"model": "pca-16", "sel": 10 ** 6}, {"model": "x", "sel": 1}, "junk"):
+        assert dc.call("ins-orig.src", {"st-sel.data": bad}, ["st-sel.data"])[0] == 204
+
+
+def test_sliders_callback(dc, initial):
+    p = urlstate.split(initial)
+    status, data = dc.call("sliders.children", {"st-view.data": p["view"], "st-z.data": p["z"]},
+                           ["st-view.data"])
+    r = data["response"]
+    assert len(r["sliders"]["children"]) == 16 and r[ids.ST_SLIDERKEY]["data"] == "pca-16|dims"
+    status, _ = dc.call("sliders.children", {"st-view.data": p["view"], "st-z.data": p["z"],
+                                             "st-sliderkey.data": "pca-16|dims"}, ["st-view.data"])
+    assert status == 204      # same model and basis: sliders stay as they are
+
+
+def drag_call(dc, values, state, rendered=None, n=16):
+    p = urlstate.split(state)
+    return dc.call("current-img.src", {f"{ids.SLIDER}.drag_value": values, "st-view.data": p["view"],
+                                       "st-z.data": p["z"], "st-rendered.data": rendered},
+                   [json.dumps({"index": 0, "type": ids.SLIDER}) + ".drag_value"],
+                   {ids.SLIDER: list(range(n))})
+
+
+def test_slider_drag_returns_image_and_marker(dc, initial):
+    rendered = {"key": f"pca-16|{initial['map']}|0"}
+    status, data = drag_call(dc, [0.25] * 16, initial, rendered)
+    r = data["response"]
+    assert status == 200 and r["current-img"]["src"].startswith("data:image/png;base64,")
+    assert len(r[ids.ST_MARKER]["data"]["pt"]) == 2 and "map" not in r   # 2-D: overlay, no redraw
+    assert len(json.dumps(data)) < 4000          # image + one marker, never the whole figure
+    status, data = drag_call(dc, [0.25] * 16, initial, None)   # figure not drawn yet: no marker
+    assert set(data["response"]) == {"current-img"}
+
+
+def test_slider_drag_on_3d_map_patches_one_point(dc, initial):
+    s = dict(initial, map="latent-pca-3d")
+    status, data = drag_call(dc, [0.25] * 16, s, {"key": "pca-16|latent-pca-3d|0"})
+    patch = data["response"]["map"]["figure"]
+    assert "__dash_patch_update" in patch and len(json.dumps(patch)) < 1000
+
+
+@pytest.mark.parametrize("values", [[None] * 16, ["nan"] * 16, [1.0] * 5, [[1]] * 16])
+def test_slider_drag_bad_values_never_500(dc, initial, values):
+    status, _ = drag_call(dc, values, initial, n=len(values))
+    assert status == 204
+
+
+def test_slider_drag_nan_and_inf_literals(client, dc, initial):
+    """NaN / Infinity as raw JSON literals (what a tampered client could send)."""
+    p = urlstate.split(initial)
+    body = dc.body("current-img.src", {f"{ids.SLIDER}.drag_value": [0.0] * 16, "st-view.data": p["view"],
+                                       "st-z.data": p["z"]}, [], {ids.SLIDER: list(range(16))})
+    for lit in ("NaN", "Infinity", "-Infinity"):
+        text = json.dumps(body).replace('"value": 0.0', f'"value": {lit}', 3)
+        r = client.post("/_dash-update-component", data=text, content_type="application/json")
+        assert r.status_code in (204, 400), r.status_code
+
+
+def test_interpolation_callback(dc):
+    status, data = dc.call("int-a.children", {"st-interp.data": {"model": "pca-16", "a": 1, "b": 2,
+                                                                 "steps": 16, "mode": "linear"}},
+                           ["st-interp.data"])
+    r = data["response"]
+    assert len(r["strip"]["children"]) == 16 and len(r["blend"]["children"]) == 16
+    for bad in ({"model": "pca-16", "a": 1, "b": 2, "steps": 99, "mode": "linear"},
+                {"model": "pca-16", "a": -5, "b": 2, "steps": 4, "mode": "linear"},
+                {"model": "pca-16", "a": 1, "b": 2, "steps": 4, "mode": "warp"}):
+        assert dc.call("int-a.children", {"st-interp.data": bad}, ["st-interp.data"])[0] == 204
+
+
+# ------------------------------------------------------------------------------- entry points
+def test_port_in_use_is_one_line(capsys):
+    from latentdash.cli import main
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        assert main(["serve", "--port", str(port)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and str(port) in err and "in use" in err
+
+
+def test_unknown_checkpoint_and_dataset(capsys, tmp_path):
+    from latentdash.cli import main
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    assert main(["serve", "--checkpoint", str(tmp_path / "nope.pt"), "--port", str(port)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "nope.pt" in err and "\n" not in err
+    assert main(["serve", "--checkpoint", str(tmp_path / "nope.pt"), "--dataset", "nonsense",
+                 "--port", str(port)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "nonsense" in err and "\n" not in err
+
+
+def test_app_py_exposes_app_and_server(monkeypatch, pca_checkpoint):
+    from .conftest import CACHE
+    monkeypatch.setenv("LATENTDASH_CHECKPOINTS", str(pca_checkpoint))
+    monkeypatch.setenv("LATENTDASH_METHODS", "pca")
+    monkeypatch.setenv("LATENTDASH_LIMIT", "2000")
+    monkeypatch.setenv("LATENTDASH_CACHE", str(CACHE))
+    g = runpy.run_path(str(ROOT / "app.py"), run_name="app")
+    assert g["server"] is g["app"].server
+    assert g["server"].test_client().get("/healthz").get_json()["models"] == {"pca-16": 2000}
+
+
+def test_config_from_env_and_errors():
+    from latentdash.server.config import ServeConfig, from_env
+    c = from_env({"LATENTDASH_PORT": "9000", "LATENTDASH_DIMS": "2", "LATENTDASH_METHODS": "pca,umap"})
+    assert (c.port, c.dims, c.methods) == (9000, (2,), ("pca", "umap"))
+    assert from_env({"LATENTDASH_PORT": "9000"}, port=9001).port == 9001
+    for bad in ({"LATENTDASH_PORT": "x"}, {"LATENTDASH_PORT": "70000"}, {"LATENTDASH_LIMIT": "1"}):
+        with pytest.raises(LatentdashError):
+            from_env(bad)
+    with pytest.raises(LatentdashError):
+        ServeConfig(max_sliders=0)
+    assert np.isfinite(1.0)

@@ -1,0 +1,261 @@
+"""End to end in a real headless Chromium (Debian's /usr/bin/chromium driven by playwright).
+
+One server (a thread on a free port, real models and atlases) and one browser for the session.
+Screenshots go to test-artifacts/. No timing assertions here: speed is measured in bench/.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+GD = "document.querySelector('#map .js-plotly-plot')"
+MAP_READY = f"() => {{ const gd = {GD}; return gd && gd._fullData && gd._fullData.length > 5; }}"
+IMG_READY = "() => document.getElementById('current-img').src.startsWith('data:image/png')"
+# pixel position (page coordinates) of point k of 2-D trace t, and its point id
+POINT_XY = f"""([t, k]) => {{ const gd = {GD}; const fl = gd._fullLayout, tr = gd._fullData[t];
+  const r = gd.getBoundingClientRect();
+  return [r.left + fl.xaxis._offset + fl.xaxis.l2p(tr.x[k]), r.top + fl.yaxis._offset + fl.yaxis.l2p(tr.y[k]),
+          tr.customdata[k]]; }}"""
+# ids of every point drawn within `rad` px of (x, y): the ones a click there may pick
+POINTS_NEAR = f"""([x, y, rad]) => {{ const gd = {GD}; const fl = gd._fullLayout;
+  const r = gd.getBoundingClientRect(); const out = [];
+  gd._fullData.forEach(tr => {{ if (!tr.customdata || tr.visible !== true) return;
+    for (let k = 0; k < tr.x.length; k++) {{
+      const px = r.left + fl.xaxis._offset + fl.xaxis.l2p(tr.x[k]);
+      const py = r.top + fl.yaxis._offset + fl.yaxis.l2p(tr.y[k]);
+      if (Math.hypot(px - x, py - y) <= rad) out.push(tr.customdata[k]); }} }});
+  return out; }}"""
+TRACE = f"(name) => {{ const t = {GD}._fullData.find(t => t.name === name); return [Array.from(t.x), Array.from(t.y)]; }}"
+
+
+@pytest.fixture(scope="session")
+def live_server(explorers):
+    from werkzeug.serving import make_server
+
+    from latentdash.server.app_factory import create_app
+    app = create_app(explorers=explorers)
+    srv = make_server("127.0.0.1", 0, app.server, threaded=True)
+    th = threading.Thread(target=srv.serve_forever, daemon=True)
+    th.start()
+    yield f"http://127.0.0.1:{srv.server_port}/"
+    srv.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("needs Debian's chromium at /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser):
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900})
+    pg = ctx.new_page()
+    pg.set_default_timeout(45_000)      # generous: CI machines can be busy (no timing assertions)
+    pg.errors = []
+    pg.on("console", lambda m: pg.errors.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    yield pg
+    errors = list(pg.errors)
+    ctx.close()
+    assert errors == [], errors
+
+
+def open_page(page, url):
+    page.goto(url)
+    page.wait_for_function(MAP_READY, timeout=30_000)
+    page.wait_for_function(IMG_READY, timeout=30_000)
+    page.wait_for_function("() => document.querySelectorAll('.ld-slider-label').length > 0", timeout=30_000)
+
+
+def click_point(page, trace: int, k: int) -> set:
+    """Click point k of class trace `trace`; returns the ids a click there may select."""
+    x, y, _ = page.evaluate(POINT_XY, [trace, k])
+    near = set(page.evaluate(POINTS_NEAR, [x, y, 4]))
+    page.mouse.click(x, y)
+    page.wait_for_function("(ids) => { const m = document.getElementById('ins-label').innerText.match(/#(\\d+)/);"
+                           " return m && ids.includes(parseInt(m[1])); }", arg=sorted(near), timeout=30_000)
+    return near
+
+
+def selected(page) -> int:
+    return int(page.inner_text("#ins-label").split()[0].lstrip("#"))
+
+
+def query(page) -> dict:
+    return {k: v[-1] for k, v in parse_qs(urlparse(page.url).query).items()}
+
+
+def test_page_loads_without_console_errors(page, live_server):
+    open_page(page, live_server)
+    assert page.title() == "latentdash Explorer"
+    assert page.inner_text("#ins-label").startswith("#0")
+    assert len(page.query_selector_all("#ins-nbrs button")) == 8
+    assert page.evaluate(f"() => {GD}._fullData[0].type") == "scattergl"
+    for hint in ("Scroll to zoom", "Drag a slider", "Pick endpoints A and B"):
+        assert hint in page.inner_text("body")
+    page.screenshot(path=str(ARTIFACTS / "browser-01-initial.png"))
+
+
+def test_click_point_shows_reconstruction(page, live_server):
+    open_page(page, live_server)
+    recon0 = page.get_attribute("#ins-recon", "src")
+    near = click_point(page, 3, 10)
+    i = selected(page)
+    assert i in near and query(page)["sel"] == str(i)
+    page.wait_for_function("(s) => document.getElementById('ins-recon').src !== s", arg=recon0, timeout=30_000)
+    assert page.get_attribute("#ins-recon", "src").startswith("data:image/png;base64,")
+    assert page.evaluate("() => document.getElementById('ins-recon').naturalWidth") == 28
+    # the point is highlighted on the map
+    xs, ys = page.evaluate(TRACE, "selected")
+    x, y, _ = page.evaluate(POINT_XY, [3, 10])
+    assert len(xs) == 1
+    # neighbours are clickable thumbnails that select their point
+    nb = page.query_selector_all("#ins-nbrs button")[0]
+    nb_id = int(nb.get_attribute("title").split()[0].lstrip("#"))
+    nb.click()
+    page.wait_for_function(f"() => document.getElementById('ins-label').innerText.startsWith('#{nb_id} ')")
+    page.screenshot(path=str(ARTIFACTS / "browser-02-clicked.png"))
+
+
+def test_dragging_a_slider_decodes_while_moving(page, live_server):
+    open_page(page, live_server)
+    page.evaluate("""() => { window.__srcs = new Set();
+        new MutationObserver(() => window.__srcs.add(document.getElementById('current-img').src))
+          .observe(document.getElementById('current-img'), {attributes: true, attributeFilter: ['src']}); }""")
+    marker_pos = "() => { const m = document.getElementById('map-marker'); return [m.style.display, m.style.left, m.style.top]; }"
+    page.wait_for_function("() => document.getElementById('map-marker').style.display === 'block'")
+    marker0 = page.evaluate(marker_pos)
+    thumb = page.locator(".ld-sliders [role=slider]").first
+    box = thumb.bounding_box()
+    x0, y0 = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for k in range(1, 16):
+        page.mouse.move(x0 + 6 * k, y0)
+        page.wait_for_timeout(60)
+    during = page.evaluate("() => window.__srcs.size")
+    marker_mid = page.evaluate(marker_pos)
+    page.screenshot(path=str(ARTIFACTS / "browser-03-dragging.png"))
+    page.mouse.up()
+    assert during >= 3, f"only {during} decoded frames while the handle moved"
+    assert marker_mid[0] == "block" and marker_mid[1:] != marker0[1:]   # the marker follows on the map
+    page.wait_for_function("() => new URLSearchParams(location.search).has('z')", timeout=30_000)
+    # reset brings back the selected point's reconstruction
+    page.click("#btn-reset")
+    page.wait_for_function("() => !new URLSearchParams(location.search).has('z')", timeout=30_000)
+    page.click("#btn-random")
+    page.wait_for_function("() => new URLSearchParams(location.search).has('z')", timeout=30_000)
+
+
+def test_two_endpoints_show_strip_and_path(page, live_server):
+    open_page(page, live_server)
+    click_point(page, 1, 5)
+    a = selected(page)
+    page.click("#btn-set-a")
+    click_point(page, 7, 5)
+    b = selected(page)
+    page.click("#btn-set-b")
+    page.wait_for_function("() => document.querySelectorAll('#strip button').length === 8", timeout=30_000)
+    assert len(page.query_selector_all("#blend img")) == 8
+    page.wait_for_function(f"() => {GD}._fullData.find(t => t.name === 'path').x.length === 8")
+    q = query(page)
+    assert (q["a"], q["b"]) == (str(a), str(b))
+    # a step goes into the sliders
+    before = page.get_attribute("#current-img", "src")
+    page.locator("#strip button").nth(3).click()
+    page.wait_for_function("(s) => document.getElementById('current-img').src !== s", arg=before)
+    page.wait_for_function("() => new URLSearchParams(location.search).has('z')", timeout=30_000)
+    page.locator("#strip").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "browser-04-interpolation.png"))
+    # from the map directly: 'Click sets' endpoint A, then the mode moves on to B
+    page.click("text=endpoint A")
+    click_point_any(page, 4, 3)
+    page.wait_for_function("() => document.querySelector('#click-mode input[value=b]').checked")
+    page.wait_for_function(f"() => new URLSearchParams(location.search).get('a') !== '{a}'")
+
+
+def click_point_any(page, trace, k):
+    x, y, _ = page.evaluate(POINT_XY, [trace, k])
+    page.mouse.click(x, y)
+
+
+def test_shared_url_restores_the_view(browser, page, live_server):
+    url = (live_server + "?model=pca-16&map=pixel-pca-2d&color=recon&sel=33&a=4&b=44&steps=5"
+           "&mode=spherical&z=" + ",".join(["0.5"] * 16) + "&cam=-4,4,-3,3")
+    open_page(page, url)
+    page.wait_for_function("() => document.querySelectorAll('#strip button').length === 5", timeout=30_000)
+    assert selected(page) == 33
+    assert page.is_checked("#space input[value=pixel]") and page.is_checked("#interp-mode input[value=spherical]")
+    rng = page.evaluate(f"() => [{GD}._fullLayout.xaxis.range, {GD}._fullLayout.yaxis.range]")
+    # equal-aspect axes may widen one range to keep the scale; the requested box stays in view
+    assert rng[0][0] <= -4 + 1e-6 and rng[0][1] >= 4 - 1e-6 and rng[1][0] <= -3 + 1e-6 and rng[1][1] >= 3 - 1e-6
+    assert page.evaluate(f"() => {GD}._fullData[0].marker.showscale") is True
+    page.screenshot(path=str(ARTIFACTS / "browser-05-shared-url.png"))
+    # same URL, another browser profile: same view
+    other = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    open_page(other, url)
+    other.wait_for_function("() => document.querySelectorAll('#strip button').length === 5", timeout=30_000)
+    assert selected(other) == 33
+    assert other.get_attribute("#current-img", "src") == page.get_attribute("#current-img", "src")
+    other.context.close()
+
+
+def test_back_and_forward(page, live_server):
+    open_page(page, live_server)
+    click_point(page, 2, 4)
+    first = selected(page)
+    click_point(page, 8, 4)
+    second = selected(page)
+    assert first != second
+    page.go_back()
+    page.wait_for_function(f"() => document.getElementById('ins-label').innerText.startsWith('#{first} ')")
+    page.go_forward()
+    page.wait_for_function(f"() => document.getElementById('ins-label').innerText.startsWith('#{second} ')")
+
+
+def test_switch_3d_colour_and_model(page, live_server):
+    open_page(page, live_server)
+    page.click("#dims input[value='3']")
+    page.wait_for_function(f"() => {GD}._fullData[0].type === 'scatter3d'", timeout=30_000)
+    assert "map=latent-pca-3d" in page.url
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ARTIFACTS / "browser-06-3d.png"))
+    page.click("#dims input[value='2']")
+    page.wait_for_function(f"() => {GD}._fullData[0].type === 'scattergl'", timeout=30_000)
+    page.click("#model")
+    page.click("text=pca-2")
+    page.wait_for_function("() => document.querySelectorAll('.ld-slider-label').length === 2", timeout=30_000)
+    assert "model=pca-2" in page.url and "map=latent-raw-2d" in page.url
+
+
+def test_hover_shows_thumbnail(page, live_server):
+    open_page(page, live_server)
+    x, y, i = page.evaluate(POINT_XY, [5, 2])
+    page.mouse.move(x - 30, y - 30)
+    page.mouse.move(x, y)
+    page.wait_for_function("() => document.getElementById('map-tip-img').src.includes('/thumb/')", timeout=30_000)
+    page.wait_for_function("() => document.getElementById('map-tip-img').naturalWidth === 28", timeout=30_000)
+    assert "#" in page.inner_text("#map-tip-label")
+    page.screenshot(path=str(ARTIFACTS / "browser-07-hover.png"))
+
+
+def test_bad_link_shows_message_not_error(page, live_server):
+    open_page(page, live_server + "?model=pca-16&sel=999999&steps=77&z=1,2")
+    page.wait_for_function("() => document.getElementById('message').innerText.includes('Ignored')")
+    assert selected(page) == 0
