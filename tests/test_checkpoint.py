@@ -29,9 +29,21 @@ def test_truncated_checkpoint(tiny_vae_ckpt, tmp_path):
     assert "\n" not in str(e.value)
 
 
-def test_garbage_file(tmp_path):
+@pytest.mark.parametrize("seed", range(5))
+def test_garbage_file(tmp_path, seed):
     bad = tmp_path / "garbage.pt"
-    bad.write_bytes(os.urandom(4096))
+    bad.write_bytes(np.random.default_rng(seed).bytes(4096))
+    with pytest.raises(LatentdashError, match="corrupt"):
+        load_checkpoint(bad)
+
+
+def test_zip_with_garbage_pickle(tiny_vae_ckpt, tmp_path):
+    """A valid zip container whose pickle stream is damaged (bit flips in the middle)."""
+    raw = bytearray(tiny_vae_ckpt.read_bytes())
+    for i in range(200, 400):
+        raw[i] ^= 0x5A
+    bad = tmp_path / "flipped.pt"
+    bad.write_bytes(bytes(raw))
     with pytest.raises(LatentdashError, match="corrupt"):
         load_checkpoint(bad)
 
