@@ -71,13 +71,15 @@ def test_layout_has_every_part(client):
 
 def test_dependencies(dc):
     firsts = {d["output"] for d in dc.deps}
-    assert len(dc.deps) == 9
+    assert len(dc.deps) == 11
     clientside = [d for d in dc.deps if d.get("clientside_function")]
-    assert {d["clientside_function"]["function_name"] for d in clientside} == {"hover", "replaceUrl", "marker"}
-    drag = dc.dep("current-img.src")
-    assert [i["property"] for i in drag["inputs"]] == ["drag_value"]
+    assert {d["clientside_function"]["function_name"] for d in clientside} == {
+        "hover", "replaceUrl", "marker", "dragContext"}
+    drag = dc.dep("st-dragout.data")
+    assert drag["output"] == "st-dragout.data"      # the string assets/clientside.js posts
+    assert [i["id"] for i in drag["inputs"]] == [ids.ST_DRAG]
     assert len(drag["state"]) == 3 and all(s["id"] != ids.GRAPH for s in drag["state"])  # never the figure
-    assert any("map.figure@" in o for o in firsts)   # the drag patch is an allow_duplicate output
+    assert not any("@" in o for o in firsts)        # no duplicate outputs
 
 
 def test_two_apps_do_not_share_callbacks(app, explorers):
@@ -216,53 +218,67 @@ def test_sliders_callback(dc, initial):
     status, data = dc.call("sliders.children", {"st-view.data": p["view"], "st-z.data": p["z"]},
                            ["st-view.data"])
     r = data["response"]
-    assert len(r["sliders"]["children"]) == 16 and r[ids.ST_SLIDERKEY]["data"] == "pca-16|dims"
+    sliders = [c for c in r["sliders"]["children"] if c["type"] == "Slider"]
+    assert len(sliders) == 16 and r[ids.ST_SLIDERKEY]["data"] == "pca-16|dims"
     status, _ = dc.call("sliders.children", {"st-view.data": p["view"], "st-z.data": p["z"],
                                              "st-sliderkey.data": "pca-16|dims"}, ["st-view.data"])
     assert status == 204      # same model and basis: sliders stay as they are
 
 
-def drag_call(dc, values, state, rendered=None, n=16):
+def drag_call(dc, values, state, rendered=None):
+    """What the page posts while a slider handle moves (assets/clientside.js, latentdashDrag)."""
     p = urlstate.split(state)
-    return dc.call("current-img.src", {f"{ids.SLIDER}.drag_value": values, "st-view.data": p["view"],
-                                       "st-z.data": p["z"], "st-rendered.data": rendered},
-                   [json.dumps({"index": 0, "type": ids.SLIDER}) + ".drag_value"],
-                   {ids.SLIDER: list(range(n))})
+    return dc.call("st-dragout.data", {"st-drag.data": {"values": values}, "st-view.data": p["view"],
+                                       "st-z.data": p["z"], "st-rendered.data": rendered}, ["st-drag.data"])
 
 
 def test_slider_drag_returns_image_and_marker(dc, initial):
     rendered = {"key": f"pca-16|{initial['map']}|0"}
     status, data = drag_call(dc, [0.25] * 16, initial, rendered)
-    r = data["response"]
-    assert status == 200 and r["current-img"]["src"].startswith("data:image/png;base64,")
-    assert len(r[ids.ST_MARKER]["data"]["pt"]) == 2 and "map" not in r   # 2-D: overlay, no redraw
-    assert len(json.dumps(data)) < 4000          # image + one marker, never the whole figure
+    out = data["response"]["st-dragout"]["data"]
+    assert status == 200 and out["src"].startswith("data:image/png;base64,")
+    assert len(out["pt"]) == 2 and out["key"] == rendered["key"]
+    assert len(json.dumps(data)) < 4000          # image + one marker, never the figure
     status, data = drag_call(dc, [0.25] * 16, initial, None)   # figure not drawn yet: no marker
-    assert set(data["response"]) == {"current-img"}
+    assert data["response"]["st-dragout"]["data"]["pt"] is None
 
 
-def test_slider_drag_on_3d_map_patches_one_point(dc, initial):
+def test_slider_drag_on_3d_map(dc, initial):
     s = dict(initial, map="latent-pca-3d")
     status, data = drag_call(dc, [0.25] * 16, s, {"key": "pca-16|latent-pca-3d|0"})
-    patch = data["response"]["map"]["figure"]
-    assert "__dash_patch_update" in patch and len(json.dumps(patch)) < 1000
+    assert len(data["response"]["st-dragout"]["data"]["pt"]) == 3
 
 
-@pytest.mark.parametrize("values", [[None] * 16, ["nan"] * 16, [1.0] * 5, [[1]] * 16])
+@pytest.mark.parametrize("values", [[None] * 16, ["nan"] * 16, [1.0] * 5, [[1]] * 16, None, "x"])
 def test_slider_drag_bad_values_never_500(dc, initial, values):
-    status, _ = drag_call(dc, values, initial, n=len(values))
+    status, _ = drag_call(dc, values, initial)
     assert status == 204
 
 
-def test_slider_drag_nan_and_inf_literals(client, dc, initial):
-    """NaN / Infinity as raw JSON literals (what a tampered client could send)."""
+def test_slider_drag_bad_payloads_never_500(client, dc, initial):
     p = urlstate.split(initial)
-    body = dc.body("current-img.src", {f"{ids.SLIDER}.drag_value": [0.0] * 16, "st-view.data": p["view"],
-                                       "st-z.data": p["z"]}, [], {ids.SLIDER: list(range(16))})
-    for lit in ("NaN", "Infinity", "-Infinity"):
-        text = json.dumps(body).replace('"value": 0.0', f'"value": {lit}', 3)
+    body = dc.body("st-dragout.data", {"st-drag.data": {"values": [0.0] * 16}, "st-view.data": p["view"],
+                                       "st-z.data": p["z"]}, ["st-drag.data"])
+    for lit in ("NaN", "Infinity", "-Infinity"):   # raw JSON literals a tampered client could send
+        text = json.dumps(body).replace("0.0", lit, 3)
         r = client.post("/_dash-update-component", data=text, content_type="application/json")
         assert r.status_code in (204, 400), r.status_code
+    for drag in ("junk", {"values": 5}, {}, [1, 2]):
+        status, _ = dc.call("st-dragout.data", {"st-drag.data": drag, "st-view.data": p["view"],
+                                                "st-z.data": p["z"]}, ["st-drag.data"])
+        assert status == 204
+    status, _ = dc.call("st-dragout.data", {"st-drag.data": {"values": [0.0] * 16},
+                                            "st-view.data": {"model": "nope"},
+                                            "st-z.data": dict(p["z"], model="nope")}, ["st-drag.data"])
+    assert status == 204
+
+
+def test_current_image_callback(dc, initial):
+    p = urlstate.split(initial)
+    status, data = dc.call("current-img.src", {"st-z.data": p["z"]}, ["st-z.data"])
+    assert data["response"]["current-img"]["src"].startswith("data:image/png;base64,")
+    for bad in ({"model": "pca-16", "z": [1.0, 2.0]}, {"model": "pca-16", "z": ["a"] * 16}, None):
+        assert dc.call("current-img.src", {"st-z.data": bad}, ["st-z.data"])[0] == 204
 
 
 def test_interpolation_callback(dc):
@@ -309,6 +325,7 @@ def test_app_py_exposes_app_and_server(monkeypatch, pca_checkpoint):
     monkeypatch.setenv("LATENTDASH_METHODS", "pca")
     monkeypatch.setenv("LATENTDASH_LIMIT", "2000")
     monkeypatch.setenv("LATENTDASH_CACHE", str(CACHE))
+    monkeypatch.setenv("LATENTDASH_THREADS", "0")     # leave torch's thread count to other tests
     g = runpy.run_path(str(ROOT / "app.py"), run_name="app")
     assert g["server"] is g["app"].server
     assert g["server"].test_client().get("/healthz").get_json()["models"] == {"pca-16": 2000}

@@ -87,8 +87,8 @@ def test_trustworthiness_matches_scikit_learn(atlas):
 
 
 def test_trustworthiness_subsample_estimates_full_value(atlas):
-    from latentdash.atlas.quality import _map_knn_fast, trustworthiness_many
-    nb = {"u": _map_knn_fast(atlas.maps["latent-pca-2d"], 10)}
+    from latentdash.atlas.quality import map_knn, trustworthiness_many
+    nb = {"u": map_knn(atlas.maps["latent-pca-2d"], 10)}
     full = trustworthiness_many(atlas.latents, nb)["u"]
     q = np.sort(np.random.default_rng(0).choice(atlas.n, 600, replace=False))
     est = trustworthiness_many(atlas.latents, nb, queries=q)["u"]
@@ -273,3 +273,17 @@ def test_limit_takes_a_stratified_subset(model, ds, tmp_path):
     idx = stratified_subset(ds.labels, len(ds), 500, 0)
     np.testing.assert_array_equal(idx, a.index)
     assert not np.array_equal(idx, stratified_subset(ds.labels, len(ds), 500, 1))
+
+
+def test_large_n_3d_tsne_on_a_subsample_keeps_neighbourhoods(atlas):
+    """The path used above build.TSNE_3D_MAX points, run here on digits with 600 landmarks."""
+    from latentdash.atlas import projections as pj
+    from latentdash.atlas.quality import map_knn, trustworthiness_many
+    _, _, scores = pj.fit_pca(atlas.latents, 3)
+    p = AtlasParams(perplexity=30)
+    e = pj.tsne_3d_landmarks(atlas.latents, atlas.maps["latent-tsne-2d"].astype(np.float64), scores, p,
+                             600, 150)
+    assert e.shape == (atlas.n, 3) and np.isfinite(e).all()
+    assert np.ptp(e[:, 2]) > 0.2 * np.ptp(e[:, 0])            # really 3-D, not a flat sheet
+    t = trustworthiness_many(atlas.latents, {"m": map_knn(e, 10)})["m"]
+    assert t >= 0.95, t

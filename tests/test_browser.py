@@ -83,13 +83,25 @@ def open_page(page, url):
     page.wait_for_function("() => document.querySelectorAll('.ld-slider-label').length > 0", timeout=30_000)
 
 
+SELECTED_IS = ("(ids) => { const m = document.getElementById('ins-label').innerText.match(/#(\\d+)/);"
+               " return m && ids.includes(parseInt(m[1])); }")
+
+
 def click_point(page, trace: int, k: int) -> set:
-    """Click point k of class trace `trace`; returns the ids a click there may select."""
+    """Click point k of class trace `trace`; returns the ids a click there may select. A click
+    that lands while the map is redrawing can be dropped by plotly, so it is tried up to 3 times."""
     x, y, _ = page.evaluate(POINT_XY, [trace, k])
     near = set(page.evaluate(POINTS_NEAR, [x, y, 4]))
-    page.mouse.click(x, y)
-    page.wait_for_function("(ids) => { const m = document.getElementById('ins-label').innerText.match(/#(\\d+)/);"
-                           " return m && ids.includes(parseInt(m[1])); }", arg=sorted(near), timeout=30_000)
+    for attempt in range(3):
+        page.mouse.move(x, y)
+        page.mouse.click(x, y)
+        try:
+            page.wait_for_function(SELECTED_IS, arg=sorted(near), timeout=15_000)
+            break
+        except Exception:
+            if attempt == 2:
+                raise
+    page.wait_for_timeout(300)   # let the highlight patch land before the next action
     return near
 
 

@@ -16,27 +16,23 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       const src = prefix + "thumb/" + encodeURIComponent(view.model) + "/" + i + ".png";
       return [true, bbox, src, "#" + i + "  " + names[p.curveNumber]];
     },
-    /* Slider drag: while a handle is held, post the positions to the `drag` callback through
-       Dash's own endpoint, one request in flight, always the newest positions next. The reply
-       (a PNG data URI and the marker position) goes straight into the page, so a frame costs one
-       small request and no re-render of the Dash layout. Release commits the vector through
-       the normal callbacks (URL, map, image). */
-    drag: function (values, view, z, rendered, meta) {
+    /* Slider drag, the hot path. While a handle is held, the positions (read from the sliders'
+       aria-valuenow as they move) are posted to the `drag` callback through Dash's own endpoint,
+       one request in flight and always the newest positions next; the reply (a PNG data URI and
+       the marker position) goes straight into the page. No Dash callback runs per frame, so a
+       frame costs one small request and no re-render of the layout. Releasing the handle commits
+       the vector through the normal callbacks (URL, map, image). This callback only keeps the
+       loop's copy of the state it sends along. */
+    dragContext: function (view, z, rendered, meta) {
       const D = window.latentdashDrag;
-      if (D.active && Array.isArray(values)) {
-        D.prefix = (meta || {}).prefix || "/";
-        D.latest = {values: values, view: view, z: z, rendered: rendered};
-        if (!D.inflight) { D.send(); }
-      }
+      D.ctx = {view: view, z: z, rendered: rendered};
+      D.prefix = (meta || {}).prefix || "/";
+      D.observe();
       return window.dash_clientside.no_update;
     },
     /* Keeps the 2-D slider-vector overlay on the figure's committed position after redraws. */
     marker: function () {
-      const gd = document.querySelector("#map .js-plotly-plot");
-      if (gd) {
-        window.latentdashMarker.hook(gd);
-        window.requestAnimationFrame(() => window.latentdashMarker.sync(gd));
-      }
+      window.latentdashMarker.ensure(40);
       return window.dash_clientside.no_update;
     },
     /* Camera moves: update the address bar without adding a history entry, and tell
@@ -53,7 +49,20 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
 });
 
 window.latentdashDrag = {
-  active: false, inflight: false, latest: null, prefix: "/",
+  active: false, inflight: false, latest: null, prefix: "/", ctx: null, observer: null,
+  observe: function () {
+    if (this.observer) { return; }
+    this.observer = new MutationObserver(() => this.moved());
+    this.observer.observe(document.body, {subtree: true, attributes: true, attributeFilter: ["aria-valuenow"]});
+  },
+  moved: function () {
+    if (!this.active || !this.ctx) { return; }
+    const thumbs = document.querySelectorAll(".ld-sliders [role=slider]");
+    const values = Array.from(thumbs, (t) => parseFloat(t.getAttribute("aria-valuenow")));
+    if (!values.length || values.some((v) => !isFinite(v))) { return; }
+    this.latest = Object.assign({values: values}, this.ctx);
+    if (!this.inflight) { this.send(); }
+  },
   send: function () {
     const p = this.latest;
     this.latest = null;
@@ -97,6 +106,16 @@ document.addEventListener("pointerdown", (e) => {
    On any redraw (pan, zoom, new figure) it is re-placed; when the figure's own (hidden) 'current'
    trace changes (commit, new selection), that becomes the position. */
 window.latentdashMarker = {
+  /* the graph div appears once plotly.js has loaded: wait for it (tries x 250 ms), then hook */
+  ensure: function (tries) {
+    const gd = document.querySelector("#map .js-plotly-plot");
+    if (gd && typeof gd.on === "function") {
+      this.hook(gd);
+      window.requestAnimationFrame(() => this.sync(gd));
+    } else if (tries > 0) {
+      setTimeout(() => this.ensure(tries - 1), 250);
+    }
+  },
   hook: function (gd) {
     if (!gd.__ldMarker) { gd.__ldMarker = {pt: null, seen: null}; }
     if (gd.__ldMarkerHooked || typeof gd.on !== "function") { return; }

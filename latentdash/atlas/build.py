@@ -30,7 +30,9 @@ log = logging.getLogger(__name__)
 PIXEL_PCS = 50              # principal components kept for the pixel space (maps, placement)
 PIXEL_RAW_MAX = 20_000      # up to this many images, pixel neighbours are exact in raw pixels
 GENERATOR_DEFAULT_N = 10_000
-TSNE_3D_ITERS = 300         # 3-D t-SNE refines the finished 2-D layout (no early exaggeration)
+ALGORITHM = 2               # bump when the maps a given input produces change (part of the key)
+TSNE_3D_ITERS = 150         # 3-D t-SNE refines the finished 2-D layout (no early exaggeration)
+TSNE_3D_MAX = 20_000        # above this, 3-D t-SNE runs on a fixed subsample; the rest is placed
 
 
 def _digest(obj) -> str:
@@ -51,7 +53,7 @@ def _rows(model, dataset, params: AtlasParams):
 def atlas_key(model, dataset, params: AtlasParams, checkpoint_path=None) -> tuple[str, dict]:
     """(key, identity dict): sha256 of model content, dataset fingerprint, size and parameters."""
     n, _ = _rows(model, dataset, params)
-    ident = {"format": VERSION, "model_sha256": model_hash(model, checkpoint_path),
+    ident = {"format": VERSION, "algorithm": ALGORITHM, "model_sha256": model_hash(model, checkpoint_path),
              "dataset_fingerprint": dataset.fingerprint() if dataset is not None else None,
              "n": n, "params": params.to_dict()}
     return _digest(ident)[:32], ident
@@ -118,7 +120,8 @@ def compute_atlas(model, dataset, params: AtlasParams, sub, n: int, key: str, id
     if "pixel" in params.spaces:
         pix_key = _digest({"pixel": ident["dataset_fingerprint"] if model.has_encoder else
                            ident["model_sha256"], "rows": _digest(sub.tolist()) if sub is not None
-                           else n, "params": params.to_dict(), "v": VERSION})[:32]
+                           else n, "params": params.to_dict(), "v": VERSION,
+                           "algorithm": ALGORITHM})[:32]
         _merge(_pixel_part(images, params, labels, prog, pix_key, cache_dir), maps, pres, state, metrics)
     order = planned_maps(params, model.latent_dim)
     maps = {k: maps[k] for k in order if k in maps}
@@ -210,11 +213,18 @@ def build_space(space: str, x: np.ndarray, params: AtlasParams, labels, prog: Pr
         for d in sorted(params.dims):
             name = map_name(space, "tsne", d)
             if d == 3 and t2 is not None:   # refine the 2-D layout in 3-D
-                iters, init, ee = min(TSNE_3D_ITERS, params.tsne_iters), pj.tsne_3d_init(t2, scores), False
-            else:
-                iters, init, ee = params.tsne_iters, pj.tsne_init(_pad(scores, d), d), True
+                iters = min(TSNE_3D_ITERS, params.tsne_iters)
+                with prog.stage(f"t-SNE {space} {d}d", iters, "it") as tick:
+                    if n > TSNE_3D_MAX:
+                        maps[name] = pj.tsne_3d_landmarks(graph_x, t2, scores, params, TSNE_3D_MAX,
+                                                          iters, callback=tick)
+                    else:
+                        maps[name] = pj.fit_tsne(aff, pj.tsne_3d_init(t2, scores), iters, params.seed,
+                                                 callback=tick, early_exaggeration=False)
+                continue
+            iters, init = params.tsne_iters, pj.tsne_init(_pad(scores, d), d)
             with prog.stage(f"t-SNE {space} {d}d", iters, "it") as tick:
-                maps[name] = pj.fit_tsne(aff, init, iters, params.seed, callback=tick, early_exaggeration=ee)
+                maps[name] = pj.fit_tsne(aff, init, iters, params.seed, callback=tick)
             if d == 2:
                 t2 = maps[name].astype(np.float64)
     maps = {k2: maps[k2] for k2 in names if k2 in maps}
@@ -223,7 +233,7 @@ def build_space(space: str, x: np.ndarray, params: AtlasParams, labels, prog: Pr
     with prog.stage(f"metrics {space}", len(queries) + 2 * len(maps), "pt") as tick:
         map_nb = {}
         for name, c in maps.items():
-            map_nb[name] = q._map_knn_fast(c, max(q.TRUST_K, q.PRES_K))
+            map_nb[name] = q.map_knn(c, max(q.TRUST_K, q.PRES_K))
             tick(1)
         trust = q.trustworthiness_many(graph_x, map_nb, q.TRUST_K, params.metric, queries, callback=tick)
         pres = {name: q.preservation(idx, nb, q.PRES_K) for name, nb in map_nb.items()}

@@ -87,3 +87,21 @@ def query_knn(q: np.ndarray, x: np.ndarray, k: int, x_sq: np.ndarray | None = No
     idx = np.take_along_axis(part, order, 1)
     dist = np.sqrt(np.maximum(np.take_along_axis(pd, order, 1), 0.0))
     return idx, dist.astype(np.float32)
+
+
+def knn_query(q: np.ndarray, x: np.ndarray, k: int, metric: str = "euclidean"):
+    """(indices [len(q), k], distances [len(q), k]) of each query row's k nearest rows of x
+    (exact, chunked torch; for bulk queries during a build)."""
+    k = int(min(k, len(x)))
+    qt, xt = _prep(q, metric), _prep(x, metric)
+    x_sq = (xt * xt).sum(1) if metric == "euclidean" else None
+    idx = np.empty((len(q), k), np.int64)
+    dist = np.empty((len(q), k), np.float32)
+    step = chunk_rows(len(x), x.shape[1])
+    with torch.inference_mode():
+        for s in range(0, len(q), step):
+            qq = qt[s:s + step]
+            v, i = torch.topk(scores(qq, xt, metric, x_sq), k, dim=1, largest=False, sorted=True)
+            idx[s:s + step] = i.numpy()
+            dist[s:s + step] = to_distance(v, qq, metric).numpy()
+    return idx, dist

@@ -3,9 +3,11 @@
 t-SNE and UMAP both start from one precomputed exact kNN graph (see knn.py): openTSNE gets it as
 `PrecomputedNeighbors`, UMAP as `knn_indices`/`knn_dists`. Each method's graph (t-SNE affinities,
 UMAP fuzzy set) and initialisation is computed once and reused for the 2-D and the 3-D map.
-t-SNE: FFT-accelerated gradients in 2-D; openTSNE's FFT is 2-D only, so 3-D uses Barnes-Hut,
-started from the finished 2-D layout plus a small third PCA coordinate (skipping early
-exaggeration, which the 2-D run already did) with fewer iterations.
+t-SNE: FFT-accelerated gradients in 2-D from 10k points (Barnes-Hut below, single-threaded under
+5k points where threads cost more than they save); openTSNE's FFT is 2-D only, so 3-D uses
+Barnes-Hut, started from the finished 2-D layout plus a small third PCA coordinate (skipping
+early exaggeration, which the 2-D run already did) with fewer iterations (build.TSNE_3D_ITERS);
+above build.TSNE_3D_MAX points, on a fixed subsample with the rest placed (tsne_3d_landmarks).
 UMAP (umap_layout.py, umap-learn's algorithm with disk-cached numba kernels): one spectral
 initialisation with 3 components serves both maps (its first 2 columns for 2-D).
 """
@@ -19,6 +21,11 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 FFT_MIN_N = 10_000
+# FFT grid: 2 units of embedding space per interval instead of openTSNE's 1 (a 4x smaller grid).
+# On Fashion-MNIST 10k: 3x faster, same trustworthiness (0.9946 vs 0.9949) and 5-NN accuracy.
+FFT_INTS_IN_INTERVAL = 2
+# 3-D Barnes-Hut refines the finished 2-D layout: opening angle 0.8 (openTSNE default 0.5).
+BH_3D_THETA = 0.8
 
 
 def numba_cache_dir(cache_root) -> None:
@@ -93,10 +100,11 @@ def fit_tsne(aff, init: np.ndarray, n_iter: int, seed: int, callback=None,
             return False
     # small problems: thread start-up and sync cost more than they save
     jobs = 1 if len(init) < 5_000 else n_threads()
+    extra = {"ints_in_interval": FFT_INTS_IN_INTERVAL} if method == "fft" else \
+        {"theta": 0.5 if dims <= 2 else BH_3D_THETA}
     emb = TSNEEmbedding(np.ascontiguousarray(init, dtype=np.float64), aff,
                         negative_gradient_method=method, n_jobs=jobs, random_state=seed,
-                        callbacks=cbs, callbacks_every_iters=25,
-                        **({"theta": 0.5} if method == "bh" else {}))
+                        callbacks=cbs, callbacks_every_iters=25, **extra)
     ee = 250 if early_exaggeration else 0
     if ee:
         emb = emb.optimize(n_iter=ee, exaggeration=12, momentum=0.5)
@@ -115,6 +123,28 @@ def tsne_3d_init(tsne2: np.ndarray, pca_scores: np.ndarray) -> np.ndarray:
     third = pca_scores[:, 2] if pca_scores.shape[1] > 2 else np.zeros(len(tsne2))
     third = third / (np.std(third) + 1e-12) * (0.1 * np.std(tsne2[:, 0]))
     return np.column_stack([tsne2, third]).astype(np.float64)
+
+
+def tsne_3d_landmarks(x: np.ndarray, tsne2: np.ndarray, pca_scores: np.ndarray, params,
+                      n_land: int, n_iter: int, callback=None) -> np.ndarray:
+    """3-D t-SNE for large N: optimise a fixed random subsample of n_land points (its own kNN
+    graph and affinities, started from its 2-D positions plus a third PCA coordinate), then
+    place every other point at the inverse-squared-distance weighted mean of its 10 nearest
+    subsample points in the input space. Costs the same at any N."""
+    from .knn import knn_graph, knn_query
+    from .placement import idw
+    n = len(x)
+    land = np.sort(np.random.default_rng(params.seed).choice(n, n_land, replace=False))
+    idx, dist = knn_graph(x[land], int(3 * params.perplexity), params.metric)
+    aff = tsne_affinities(idx, dist, params.perplexity)
+    e_land = fit_tsne(aff, tsne_3d_init(tsne2[land], pca_scores[land]), n_iter, params.seed,
+                      callback=callback, early_exaggeration=False)
+    out = np.empty((n, 3), np.float32)
+    out[land] = e_land
+    rest = np.setdiff1d(np.arange(n), land)
+    nn_idx, nn_dist = knn_query(x[rest], x[land], 10, params.metric)
+    out[rest] = idw(e_land, nn_idx, nn_dist)
+    return out
 
 
 # ---------------------------------------------------------------------------------- UMAP

@@ -218,11 +218,10 @@ def register_clientside(app):
         Output(ids.TIP, "show"), Output(ids.TIP, "bbox"), Output(ids.TIP_IMG, "src"),
         Output(ids.TIP_LABEL, "children"),
         Input(ids.GRAPH, "hoverData"), State(ids.ST_VIEW, "data"), State(ids.ST_META, "data"))
-    app.clientside_callback(
-        ClientsideFunction("latentdash", "drag"),
+    app.clientside_callback(  # hands the drag loop (assets/clientside.js) what it must send
+        ClientsideFunction("latentdash", "dragContext"),
         Output(ids.ST_DRAG, "data"),
-        Input({"type": ids.SLIDER, "index": ALL}, "drag_value"),
-        State(ids.ST_VIEW, "data"), State(ids.ST_Z, "data"), State(ids.ST_RENDERED, "data"),
+        Input(ids.ST_VIEW, "data"), Input(ids.ST_Z, "data"), Input(ids.ST_RENDERED, "data"),
         State(ids.ST_META, "data"), prevent_initial_call=True)
     app.clientside_callback(
         ClientsideFunction("latentdash", "marker"),
