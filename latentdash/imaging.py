@@ -87,3 +87,44 @@ def grid(images, cols: int | None = None, pad: int = 1, pad_value: float = 1.0) 
 
 def grid_png(images, cols: int | None = None, pad: int = 1, scale: int = 1) -> bytes:
     return png_bytes(grid(images, cols=cols, pad=pad), scale=scale)
+
+
+def bar_chart_svg(values, labels=None, width: int = 560, height: int = 130) -> str:
+    """A small bar chart (one bar per value, blue >= 0, red < 0) as an SVG data URI: drawn by the
+    browser as an image, so the inspector needs no second plotting library instance."""
+    from xml.sax.saxutils import escape
+    v = np.nan_to_num(np.asarray(values, np.float64).reshape(-1), nan=0.0)
+    n = len(v)
+    if n == 0:
+        raise LatentdashError("bar chart needs at least one value")
+    labels = [str(x) for x in (labels if labels is not None else [f"z{i}" for i in range(n)])]
+    left, right, top, bottom = 34, 4, 8, 20
+    lo, hi = min(0.0, float(v.min())), max(0.0, float(v.max()))
+    if hi - lo < 1e-9:
+        hi = lo + 1.0
+    ph, pw = height - top - bottom, width - left - right
+
+    def y(val):
+        return top + (hi - val) / (hi - lo) * ph
+
+    step = pw / n
+    bw = max(1.0, step * 0.8)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="10.5">',
+             f'<rect width="{width}" height="{height}" fill="white"/>']
+    for t in sorted({lo, 0.0, hi}):
+        parts.append(f'<text x="{left - 4}" y="{y(t) + 3.5:.1f}" text-anchor="end" fill="#555">{t:.2g}</text>')
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(t):.1f}" y2="{y(t):.1f}" '
+                     f'stroke="{"#888" if t == 0 else "#eee"}" stroke-width="1"/>')
+    every = max(1, int(np.ceil(n / (pw / 26))))     # thin the labels when they would collide
+    for i, val in enumerate(v):
+        x = left + i * step + (step - bw) / 2
+        y0, y1 = sorted((y(0.0), y(val)))
+        colour = "#2166ac" if val >= 0 else "#b2182b"
+        parts.append(f'<rect x="{x:.1f}" y="{y0:.1f}" width="{bw:.1f}" height="{max(y1 - y0, 0.5):.1f}" '
+                     f'fill="{colour}"><title>{escape(labels[i])}: {val:.3f}</title></rect>')
+        if i % every == 0:
+            parts.append(f'<text x="{x + bw / 2:.1f}" y="{height - 6}" text-anchor="middle" fill="#333">'
+                         f'{escape(labels[i])}</text>')
+    parts.append("</svg>")
+    return "data:image/svg+xml;base64," + base64.b64encode("".join(parts).encode()).decode("ascii")

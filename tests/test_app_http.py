@@ -7,7 +7,6 @@ import runpy
 import socket
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from .dashclient import DashClient
@@ -173,6 +172,9 @@ def test_model_switch_updates_options(dc, initial):
     r = data["response"]
     assert r["st-view"]["data"]["map"] == "latent-raw-2d"
     assert [o["value"] for o in r["method"]["options"]][-1] == "raw"
+    assert {o["value"]: o["disabled"] for o in r["method"]["options"]} == {
+        "pca": True, "tsne": True, "umap": True, "raw": False}         # in latent space: raw only
+    assert [o["disabled"] for o in r["dims"]["options"]] == [False, True]
     status, data = reducer(dc, "model.value", "<none>", initial)
     assert status == 200 and "unknown model" in data["response"]["message"]["children"]
 
@@ -273,6 +275,14 @@ def test_slider_drag_bad_payloads_never_500(client, dc, initial):
     assert status == 204
 
 
+@pytest.mark.parametrize("body", [{}, {"output": "st-dragout.data"}, {"output": "nope.data", "inputs": []},
+                                  {"output": "st-dragout.data", "outputs": {}, "inputs": "x", "state": 5}])
+def test_malformed_callback_requests_are_400_not_500(client, body, caplog):
+    r = client.post("/_dash-update-component", json=body)
+    assert r.status_code in (204, 400), r.status_code
+    assert b"Traceback" not in r.data
+
+
 def test_current_image_callback(dc, initial):
     p = urlstate.split(initial)
     status, data = dc.call("current-img.src", {"st-z.data": p["z"]}, ["st-z.data"])
@@ -341,4 +351,14 @@ def test_config_from_env_and_errors():
             from_env(bad)
     with pytest.raises(LatentdashError):
         ServeConfig(max_sliders=0)
-    assert np.isfinite(1.0)
+
+
+def test_shipped_atlas_lookup(explorers, pca_checkpoint, ui_dataset):
+    from latentdash.atlas import AtlasParams
+    from latentdash.server.app_factory import model_name, shipped_atlas_for
+    model = explorers[0].model
+    assert shipped_atlas_for(model, ui_dataset, AtlasParams(), None) is None
+    assert shipped_atlas_for(model, ui_dataset, AtlasParams(), pca_checkpoint) is None   # none shipped
+    assert model_name("checkpoints/a.pt", set()) == "a"
+    assert model_name("checkpoints/a.pt", {"a"}) == "a-2"
+    assert model_name("pkg.mod:make", set()) == "pkg.mod-make"

@@ -118,6 +118,25 @@ def test_pixel_maps_are_shared_between_models(ds, cache):
     assert "UMAP latent 2d" in a2.meta["timings_s"]
 
 
+def test_concurrent_requests_build_once(model, ds, tmp_path):
+    import threading
+    p = AtlasParams(methods="pca,umap", dims="2", umap_epochs=30)
+    out, stages = [], []
+
+    def progress(stage, done, total):      # the progress callback sees every build's stages
+        if done == 0:
+            stages.append(stage)
+    threads = [threading.Thread(target=lambda: out.append(
+        get_or_build_atlas(model, ds, p, cache_dir=tmp_path, progress=progress))) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(out) == 3 and len({a.key for a in out}) == 1
+    assert stages.count("encode") == 1 and "UMAP latent 2d" in stages      # one build, two loads
+    assert len(list((tmp_path / "atlas").glob("[!p]*.atlas.npz"))) == 1
+
+
 def _copy_with(src: Path, dst: Path, mutate) -> Path:
     data = bytearray(src.read_bytes())
     dst.write_bytes(bytes(mutate(data)))
@@ -155,33 +174,37 @@ def test_corrupt_cached_artifact_is_rebuilt_not_served(model, ds, tmp_path):
 KILL_SCRIPT = """
 import sys, numpy as np
 from latentdash.atlas.store import write_artifact
-rng = np.random.default_rng(0)
-arrays = {f"a{i}": rng.standard_normal(2_000_000).astype(np.float32) for i in range(6)}
-print("ready", flush=True)
-while True:
-    write_artifact(sys.argv[1], arrays, {"key": "k"})
+arrays = {f"a{i}": np.full(8_000_000, i, np.float32) for i in range(6)}     # 192 MB
+for key in sys.argv[2:]:
+    write_artifact(sys.argv[1], arrays, {"key": key})
+    print("done", key, flush=True)
 """
+
+
+def _kill_while_writing(target: Path, keys: list[str]) -> None:
+    """Run writes of `keys` in a child and SIGKILL it as soon as the last write's temp file exists."""
+    proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(target), *keys], stdout=subprocess.PIPE)
+    for key in keys[:-1]:
+        assert proc.stdout.readline().split() == [b"done", key.encode()]
+    deadline = time.time() + 60
+    while not list(target.parent.glob(".*.tmp")) and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.001)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert list(target.parent.glob(".*.tmp")), "the child was not caught mid-write"
 
 
 def test_killed_writer_never_leaves_a_readable_partial_artifact(tmp_path):
     target = tmp_path / "big.atlas.npz"
-    for delay in (0.0, 0.15, 0.4):
-        target.unlink(missing_ok=True)
-        proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(target)], stdout=subprocess.PIPE)
-        assert proc.stdout.readline().strip() == b"ready"
-        time.sleep(delay)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        if target.exists():                      # a complete earlier write: must validate
-            meta, arrays = read_artifact(target)
-            assert meta["key"] == "k" and len(arrays) == 6
-        temps = list(tmp_path.glob(".*.tmp"))
-        for t in temps:                          # leftovers are hidden temp files, never the artifact
-            assert not t.name.endswith(".atlas.npz")
-    for t in tmp_path.glob(".*.tmp"):
+    _kill_while_writing(target, ["first"])           # killed during the first write: nothing there
+    assert not target.exists()
+    _kill_while_writing(target, ["second", "third"])  # killed while replacing: the old file, whole
+    meta, arrays = read_artifact(target)
+    assert meta["key"] == "second" and len(arrays) == 6
+    for t in tmp_path.glob(".*.tmp"):                 # leftovers are hidden temp files ...
         os.utime(t, (0, 0))
-    clean_stale_temps(tmp_path)
-    assert not list(tmp_path.glob(".*.tmp"))
+    clean_stale_temps(tmp_path)                       # ... which the next build sweeps away
+    assert not list(tmp_path.glob(".*.tmp")) and target.exists()
 
 
 def test_params_errors():
@@ -235,7 +258,7 @@ def test_full_cache_dir(model, ds, tmp_path):
             pytest.skip("cannot mount a tiny tmpfs here (needs root)")
         with pytest.raises(LatentdashError, match="is full"):
             get_or_build_atlas(model, ds, AtlasParams(methods="pca"), cache_dir=full, progress=False)
-        left = [p for p in full.rglob("*") if p.is_file()]
+        left = [p for p in full.rglob("*") if p.is_file() and not p.name.endswith(".lock")]
         # nothing half-written: no temp file and no atlas; at most the small pixel-map cache,
         # which was complete before the disk filled up and must validate
         assert all(p.name.startswith("pixel-") and p.name.endswith(".atlas.npz") for p in left), left

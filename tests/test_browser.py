@@ -271,3 +271,18 @@ def test_bad_link_shows_message_not_error(page, live_server):
     open_page(page, live_server + "?model=pca-16&sel=999999&steps=77&z=1,2")
     page.wait_for_function("() => document.getElementById('message').innerText.includes('Ignored')")
     assert selected(page) == 0
+
+
+def test_camera_survives_colour_change_and_goes_into_the_url(page, live_server):
+    open_page(page, live_server)
+    page.evaluate(f"() => Plotly.relayout({GD}, {{'xaxis.range': [-2, 2], 'yaxis.range': [-1.5, 1.5]}})")
+    page.wait_for_function("() => new URLSearchParams(location.search).has('cam')")
+    n_history = page.evaluate("() => history.length")
+    page.click("#colour")
+    page.get_by_text("reconstruction error", exact=True).click()
+    page.wait_for_function(f"() => {GD}._fullData[0].marker.showscale === true")
+    rng = page.evaluate(f"() => {GD}._fullLayout.xaxis.range")
+    assert rng[0] <= -2 + 1e-6 and rng[1] >= 2 - 1e-6 and rng[1] - rng[0] < 8   # not reset
+    assert query(page)["color"] == "recon" and "cam" in query(page)
+    assert page.evaluate("() => history.length") == n_history + 1   # colour: one entry; camera: none
+    page.screenshot(path=str(ARTIFACTS / "browser-08-zoomed-recolored.png"))

@@ -189,6 +189,9 @@ def test_relayout_2d_camera(catalog, state):
     s = res["state"]
     assert applied(reduce(s, "relayout", {"xaxis.autorange": True}, catalog))["cam"] is None
     assert reduce(s, "relayout", {"autosize": True}, catalog)["state"] is None   # not a camera move
+    both = {"xaxis.range": [-1, 2], "yaxis.range": [0, 1]}                        # Plotly.relayout form
+    assert applied(reduce(state, "relayout", both, catalog))["cam"] == {"x": [-1.0, 2.0], "y": [0.0, 1.0]}
+    assert rejected(reduce(state, "relayout", {"xaxis.range": [1, 2, 3], "yaxis.range": [0, 1]}, catalog))
     bad = dict(rel, **{"xaxis.range[1]": float("nan")})
     assert rejected(reduce(state, "relayout", bad, catalog))
     assert rejected(reduce(state, "relayout", "zoom", catalog))
@@ -348,7 +351,8 @@ def test_inspector(catalog, state):
     assert len(r["neighbours"]) == handlers.N_NEIGHBOURS
     assert 21 not in [n["i"] for n in r["neighbours"]]
     assert r["neighbours"][0]["src"] == f"/thumb/{view.name}/{r['neighbours'][0]['i']}.png"
-    assert len(r["bar"]["data"][0]["y"]) == view.d
+    svg = base64.b64decode(r["bar"].split(",", 1)[1]).decode()
+    assert r["bar"].startswith("data:image/svg+xml;base64,") and svg.count("<rect") == view.d + 1
     assert render.render_inspector(dict(state, sel=None), catalog) == {"i": None}
     for bad in (10 ** 6, -1, "x", 2.5):
         with pytest.raises(Reject):

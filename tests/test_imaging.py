@@ -77,3 +77,17 @@ def test_bad_grid_and_scale():
         imaging.grid(np.zeros((0, 1, 2, 2)))
     with pytest.raises(LatentdashError):
         imaging.png_bytes(np.zeros((1, 2, 2)), scale=0)
+
+
+def test_bar_chart_svg():
+    import xml.etree.ElementTree as ET
+    uri = imaging.bar_chart_svg([1.0, -2.0, 0.5], ["a", "b", "<c>"])
+    assert uri.startswith("data:image/svg+xml;base64,")
+    root = ET.fromstring(base64.b64decode(uri.split(",", 1)[1]))   # well-formed XML
+    bars = [r for r in root.iter("{http://www.w3.org/2000/svg}rect") if r.get("fill") != "white"]
+    assert [b.get("fill") for b in bars] == ["#2166ac", "#b2182b", "#2166ac"]
+    heights = [float(b.get("height")) for b in bars]
+    assert heights[1] == pytest.approx(2 * heights[0], rel=0.02)
+    assert imaging.bar_chart_svg([np.nan, 0.0]).startswith("data:image/svg+xml")
+    with pytest.raises(LatentdashError):
+        imaging.bar_chart_svg([])

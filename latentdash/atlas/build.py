@@ -6,6 +6,7 @@ their own (`pixel-<key>.atlas.npz`) and shared by every model built on the same 
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -94,12 +95,37 @@ def _get_or_build(model, dataset, params, cache_dir, checkpoint_path, progress, 
         except CorruptArtifact as e:
             log.warning("%s; rebuilding it", e)
     ensure_writable(path.parent)   # fail before the long work when the cache can't be written
-    clean_stale_temps(path.parent)
-    pj.numba_cache_dir(resolve_cache_dir(cache_dir))
-    atlas = compute_atlas(model, dataset, params, sub, n, key, ident, Progress(progress), cache_dir)
-    save_atlas(atlas, path)
+    with _build_lock(path):        # several workers asking at once: one builds, the rest load
+        if path.exists() and not force:
+            try:
+                atlas = load_atlas(path)
+                if atlas.key == key:
+                    return atlas
+            except CorruptArtifact:
+                pass
+        clean_stale_temps(path.parent)
+        pj.numba_cache_dir(resolve_cache_dir(cache_dir))
+        atlas = compute_atlas(model, dataset, params, sub, n, key, ident, Progress(progress), cache_dir)
+        save_atlas(atlas, path)
     atlas.path = path
     return atlas
+
+
+@contextlib.contextmanager
+def _build_lock(path: Path):
+    """An advisory lock (flock) on `<artifact>.lock`; a no-op where flock is unavailable."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        yield
+        return
+    lock = path.with_name(f".{path.name}.lock")
+    with open(lock, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def compute_atlas(model, dataset, params: AtlasParams, sub, n: int, key: str, ident: dict,
@@ -120,7 +146,7 @@ def compute_atlas(model, dataset, params: AtlasParams, sub, n: int, key: str, id
     if "pixel" in params.spaces:
         pix_key = _digest({"pixel": ident["dataset_fingerprint"] if model.has_encoder else
                            ident["model_sha256"], "rows": _digest(sub.tolist()) if sub is not None
-                           else n, "params": params.to_dict(), "v": VERSION,
+                           else n, "params": {k: v for k, v in params.to_dict().items() if k != "spaces"}, "v": VERSION,
                            "algorithm": ALGORITHM})[:32]
         _merge(_pixel_part(images, params, labels, prog, pix_key, cache_dir), maps, pres, state, metrics)
     order = planned_maps(params, model.latent_dim)

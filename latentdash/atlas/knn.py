@@ -72,21 +72,23 @@ def knn_graph(x: np.ndarray, k: int, metric: str = "euclidean", callback=None):
 
 
 def query_knn(q: np.ndarray, x: np.ndarray, k: int, x_sq: np.ndarray | None = None):
-    """Exact Euclidean kNN of query rows q among x with numpy (small q: the interactive path)."""
+    """Exact Euclidean kNN of query rows q among x with numpy (small q: the interactive path).
+    Candidates come from the fast |x|^2 - 2 q.x form; their distances are then recomputed
+    directly (so a query equal to a row gets distance 0, not float32 round-off)."""
     q = np.asarray(q, np.float32)
     if x_sq is None:
         x_sq = np.einsum("ij,ij->i", x, x)
-    d2 = x_sq[None, :] - 2.0 * (q @ x.T) + np.einsum("ij,ij->i", q, q)[:, None]
+    s = x_sq[None, :] - 2.0 * (q @ x.T)
     k = min(k, x.shape[0])
-    if k < x.shape[0]:
-        part = np.argpartition(d2, k - 1, axis=1)[:, :k]
+    cand = min(x.shape[0], k + 4)                 # a few spare candidates absorb round-off ties
+    if cand < x.shape[0]:
+        part = np.argpartition(s, cand - 1, axis=1)[:, :cand]
     else:
         part = np.tile(np.arange(x.shape[0]), (len(q), 1))
-    pd = np.take_along_axis(d2, part, 1)
-    order = np.argsort(pd, axis=1, kind="stable")
-    idx = np.take_along_axis(part, order, 1)
-    dist = np.sqrt(np.maximum(np.take_along_axis(pd, order, 1), 0.0))
-    return idx, dist.astype(np.float32)
+    diff = x[part].astype(np.float64) - q[:, None, :].astype(np.float64)
+    d = np.sqrt(np.einsum("nkd,nkd->nk", diff, diff))
+    order = np.argsort(d, axis=1, kind="stable")[:, :k]
+    return np.take_along_axis(part, order, 1), np.take_along_axis(d, order, 1).astype(np.float32)
 
 
 def knn_query(q: np.ndarray, x: np.ndarray, k: int, metric: str = "euclidean"):

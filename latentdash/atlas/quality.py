@@ -2,9 +2,9 @@
 
 Trustworthiness follows Venna & Kaski / scikit-learn's `trustworthiness`: for each point, every
 map neighbour (of its k nearest in the map) that is not among its k nearest input-space neighbours
-is penalised by its input-space rank minus k. Ranks are exact against all N points, computed by
-counting one chunk of query points at a time (no N x N matrix), and only for the map neighbours
-that are not among the k nearest input-space ones (the others add nothing). Up to
+is penalised by its input-space rank minus k. Ranks are exact against all N points: one chunk of
+query points at a time (no N x N matrix), each query's distance row is sorted once and every
+map's neighbours are looked up in it (searchsorted), so all maps of a space share the cost. Up to
 `TRUST_EXACT_MAX` points all are queries (the exact value); above it a fixed random subset of
 `TRUST_SUBSAMPLE` query points (seeded, recorded in the metrics) gives an unbiased estimate of
 the full-data value.
@@ -66,16 +66,13 @@ def trustworthiness_many(x: np.ndarray, map_neighbours: dict, k: int = TRUST_K,
             qt = torch.from_numpy(q)
             d = scores(xt[qt], xt, metric, x_sq)
             d[torch.arange(len(q)), qt] = -float("inf")     # self ranks first: nearest other = rank 1
-            top = torch.topk(d, k + 1, dim=1, largest=False, sorted=False).indices   # self + k nearest
+            # one sort per chunk serves every map (numpy's SIMD sort is ~10x faster than torch's)
+            d_sorted = torch.from_numpy(np.sort(d.numpy(), axis=1))
             for name, nb in map_neighbours.items():
                 cols = torch.from_numpy(np.ascontiguousarray(nb[q, :k]))
-                hit = (cols[:, :, None] == top[:, None, :]).any(-1)     # map neighbour is an input one
-                rows, js = (~hit).nonzero(as_tuple=True)
-                for b in range(0, len(rows), 256):               # only misses need their exact rank
-                    r, c = rows[b:b + 256], cols[rows[b:b + 256], js[b:b + 256]]
-                    dj = d[r, c]
-                    ranks = (d[r] < dj[:, None]).sum(1)
-                    penalty[name] += float(torch.clamp(ranks - k, min=0).sum())
+                dj = torch.gather(d, 1, cols).contiguous()                  # [q, k]
+                ranks = torch.searchsorted(d_sorted, dj, right=False)       # points strictly closer
+                penalty[name] += float(torch.clamp(ranks - k, min=0).sum())
             if callback:
                 callback(len(q))
     m = len(q_all)

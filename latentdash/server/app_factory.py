@@ -24,17 +24,39 @@ ASSETS = Path(__file__).resolve().parents[1] / "assets"
 
 def model_name(spec: str, taken: set[str]) -> str:
     p = Path(spec)
-    base = p.stem if p.suffix else spec.replace(":", "-")
+    base = p.stem if (p.is_file() or p.suffix in (".pt", ".pth", ".ts")) else spec.replace(":", "-")
     name, k = base, 2
     while name in taken:
         name, k = f"{base}-{k}", k + 1
     return name
 
 
+def shipped_atlas_for(model, dataset, params, checkpoint: Path | None):
+    """A shipped atlas (latentdash/shipped/<checkpoint stem>.<dataset id>.atlas.npz) when one
+    exists for exactly this checkpoint content, dataset and settings; else None."""
+    from ..atlas import atlas_key, load_atlas, shipped_atlas_path
+    if checkpoint is None:
+        return None
+    path = shipped_atlas_path().parent / f"{checkpoint.stem}.{dataset.id}.atlas.npz"
+    if not path.is_file():
+        return None
+    try:
+        atlas = load_atlas(path)
+        key, _ = atlas_key(model, dataset, params, checkpoint)
+    except LatentdashError as e:
+        log.warning("shipped atlas %s not used: %s", path, e)
+        return None
+    if atlas.key != key:
+        log.info("shipped atlas %s is for other settings or another version of %s; building one",
+                 path.name, checkpoint.name)
+        return None
+    return atlas
+
+
 def load_explorers(config: ServeConfig, progress=True) -> list:
-    """One Explorer per checkpoint on config.dataset (atlases loaded, or built with progress)."""
+    """One Explorer per checkpoint on config.dataset: a shipped or cached atlas when one matches,
+    else built now (progress bars in the terminal)."""
     from ..atlas import AtlasParams, get_or_build_atlas
-    from ..atlas.shipped import DEFAULT_CHECKPOINT, DEFAULT_DATASET, default_atlas
     from ..data import load_dataset
     from ..models import load_model
     from ..service import Explorer
@@ -47,18 +69,10 @@ def load_explorers(config: ServeConfig, progress=True) -> list:
         name = model_name(spec, taken)
         taken.add(name)
         cp = Path(spec) if Path(spec).is_file() else None
-        log.info("atlas for %s on %s", name, dataset.id)
         if progress:
             print(f"latentdash: preparing {name} on {dataset.id} ...", flush=True)
-        default_settings = (config.limit is None and tuple(config.methods) == AtlasParams().methods
-                            and tuple(config.dims) == AtlasParams().dims)
-        if (cp is not None and cp.resolve() == DEFAULT_CHECKPOINT.resolve()
-                and dataset.id == DEFAULT_DATASET and default_settings):
-            atlas = default_atlas(cp, model=model, dataset=dataset, cache_dir=config.cache_dir,
-                                  progress=progress)
-        else:
-            atlas = get_or_build_atlas(model, dataset, params, cache_dir=config.cache_dir,
-                                       checkpoint_path=cp, progress=progress)
+        atlas = shipped_atlas_for(model, dataset, params, cp) or get_or_build_atlas(
+            model, dataset, params, cache_dir=config.cache_dir, checkpoint_path=cp, progress=progress)
         explorers.append(Explorer(model, atlas, name))
     if config.threads:   # atlases are built with every core; serving decodes one image per thread
         import torch

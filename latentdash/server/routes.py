@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Response, abort, jsonify
+from flask import Response, abort, jsonify, request
+from werkzeug.exceptions import HTTPException
 
 from .. import imaging
 
@@ -34,3 +35,17 @@ def register_routes(server, catalog, prefix: str = "/") -> None:
     server.add_url_rule(f"{prefix}thumb/<path:model>/<int:i>.png", "latentdash_thumb", thumb)
     server.add_url_rule(f"{prefix}thumb/<path:rest>", "latentdash_thumb_404", not_found)
     server.add_url_rule(f"{prefix}healthz", "latentdash_health", health)
+
+    def on_error(e):
+        """Anything a handler didn't expect (e.g. a hand-made callback request missing fields):
+        one log line and a short reply, never a traceback in the page."""
+        if isinstance(e, HTTPException):
+            return e
+        log.warning("%s %s failed: %s: %s", request.method, request.path, type(e).__name__,
+                    " ".join(str(e).split())[:200])
+        log.debug("traceback", exc_info=e)
+        bad_request = request.path.endswith("_dash-update-component")
+        return jsonify(error="bad callback request" if bad_request else "server error"), (
+            400 if bad_request else 500)
+
+    server.register_error_handler(Exception, on_error)

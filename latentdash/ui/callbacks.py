@@ -3,7 +3,8 @@
 
 Flow: every interaction goes through one reducer callback (handlers.reduce) that writes the state
 stores, the URL and the controls; render callbacks each watch one store. The slider drag callback
-is separate and tiny: slider positions in, one PNG data URI and a one-point Patch out.
+is separate and tiny (slider positions in; one PNG data URI and the marker position out) and is
+posted by assets/clientside.js while a handle moves, so no Dash re-render happens per frame.
 """
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ EVENTS = {ids.URL: "url", ids.MODEL: "model", ids.SPACE: "map", ids.METHOD: "map
           ids.COLOUR: "colour", ids.BASIS: "basis", ids.BTN_A: "set_a", ids.BTN_B: "set_b",
           ids.BTN_SWAP: "swap", ids.STEPS: "steps", ids.MODE: "mode", ids.BTN_RESET: "reset",
           ids.BTN_RANDOM: "random", ids.NBR: "nbr", ids.STEP: "step", ids.SLIDER: "sliders"}
-CONTROLS = {"model": "model", "space": None, "method": None, "dims": None, "colour": "colour",
-            "basis": "basis", "steps": "steps", "mode": "mode"}
+CONTROLS = {"model": ids.MODEL, "space": ids.SPACE, "method": ids.METHOD, "dims": ids.DIMS,
+            "colour": ids.COLOUR, "basis": ids.BASIS, "steps": ids.STEPS, "mode": ids.MODE}
 
 
 def to_patch(ops: list[dict]) -> Patch:
@@ -62,10 +63,8 @@ def register_reducer(app, catalog):
         stores={k: Output(v, "data") for k, v in ids.STORE_OF.items()},
         search=Output(ids.URL, "search"), replace=Output(ids.ST_URL_REPLACE, "data"),
         sliders=Output({"type": ids.SLIDER, "index": ALL}, "value"),
-        controls={k: Output(getattr(ids, k.upper()) if k != "colour" else ids.COLOUR, "value")
-                  for k in CONTROLS},
-        options={k: Output(getattr(ids, k.upper()) if k != "colour" else ids.COLOUR, "options")
-                 for k in ("space", "method", "dims", "colour")},
+        controls={k: Output(cid, "value") for k, cid in CONTROLS.items()},
+        options={k: Output(CONTROLS[k], "options") for k in ("space", "method", "dims", "colour")},
         click_mode=Output(ids.CLICK_MODE, "value"), msg=Output(ids.MSG, "children"))
     inputs = dict(
         search=Input(ids.URL, "search"), model=Input(ids.MODEL, "value"),
@@ -114,8 +113,10 @@ def register_reducer(app, catalog):
         want = {"model": new["model"], "space": space, "method": method, "dims": dims,
                 "colour": new["colour"], "basis": new["basis"], "steps": new["steps"], "mode": new["mode"]}
         out["controls"] = {k: (v if kw[k] != v else no_update) for k, v in want.items()}
-        if old is None or old.get("model") != new["model"]:
-            out["options"] = layout.control_options(view)
+        if old is None or old.get("model") != new["model"] or old.get("map") != new["map"]:
+            opts = layout.control_options(view, new["map"])
+            out["options"] = opts if old is None or old.get("model") != new["model"] else {
+                k: (v if k != "colour" else no_update) for k, v in opts.items()}
         if event == "click" and click_mode in ("a", "b"):
             out["click_mode"] = "b" if click_mode == "a" else "inspect"
         return out
@@ -137,7 +138,7 @@ def register_renderers(app, catalog):
         return (to_patch(r["ops"]) if r["kind"] == "patch" else no_update), r["rendered"]
 
     @app.callback(Output(ids.INS_ORIG, "src"), Output(ids.INS_RECON, "src"), Output(ids.INS_LABEL, "children"),
-                  Output(ids.INS_BAR, "figure"), Output(ids.INS_NBRS, "children"),
+                  Output(ids.INS_BAR, "src"), Output(ids.INS_NBRS, "children"),
                   Output(ids.BTN_A, "disabled"), Output(ids.BTN_B, "disabled"),
                   Input(ids.ST_SEL, "data"), prevent_initial_call=True)
     def draw_inspector(sel):

@@ -182,23 +182,6 @@ def colour_ops(view, map_name: str, colour: str) -> list[dict]:
             for t, m in enumerate(marker_specs(view, colour, map_name, dims))]
 
 
-def latent_bar(z, labels=None, highlight=None) -> dict:
-    """Small bar chart of a latent vector (one bar per dimension, red < 0 < blue)."""
-    z = np.asarray(z, np.float64)
-    names = list(labels) if labels is not None else [f"z{i}" for i in range(len(z))]
-    colours = ["#2166ac" if v >= 0 else "#b2182b" for v in z]
-    return {
-        "data": [{"type": "bar", "x": names, "y": [round(float(v), 4) for v in z],
-                  "marker": {"color": colours}, "hovertemplate": "%{x}: %{y:.3f}<extra></extra>"}],
-        "layout": {"margin": {"l": 36, "r": 6, "t": 6, "b": 28}, "height": 130,
-                   "paper_bgcolor": "white", "plot_bgcolor": "white", "bargap": 0.15,
-                   "xaxis": {"tickfont": {"size": 10}, "fixedrange": True, "type": "category"},
-                   "yaxis": {"fixedrange": True, "zeroline": True, "zerolinecolor": "#888",
-                             "gridcolor": "#eee", "tickfont": {"size": 10}},
-                   "uirevision": "bar"},
-    }
-
-
 def empty_figure(message: str = "") -> dict:
     return {"data": [], "layout": {
         "xaxis": {"visible": False}, "yaxis": {"visible": False}, "paper_bgcolor": "white",

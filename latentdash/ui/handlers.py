@@ -15,9 +15,9 @@ import numbers
 
 import numpy as np
 
-from .. import imaging, latent_ops
+from .. import latent_ops
 from ..errors import LatentdashError
-from . import figures, urlstate
+from . import urlstate
 from .catalog import BASES, ModelView
 
 log = logging.getLogger(__name__)
@@ -102,10 +102,14 @@ def camera_from_relayout(rel, dims: int, old):
         if rel.get("xaxis.autorange") or rel.get("yaxis.autorange"):
             return None
         try:
-            x = [float(rel["xaxis.range[0]"]), float(rel["xaxis.range[1]"])]
-            y = [float(rel["yaxis.range[0]"]), float(rel["yaxis.range[1]"])]
+            x = [float(v) for v in (rel["xaxis.range"] if "xaxis.range" in rel else
+                                    (rel["xaxis.range[0]"], rel["xaxis.range[1]"]))]
+            y = [float(v) for v in (rel["yaxis.range"] if "yaxis.range" in rel else
+                                    (rel["yaxis.range[0]"], rel["yaxis.range[1]"]))]
         except (KeyError, TypeError, ValueError):
             return old
+        if len(x) != 2 or len(y) != 2:
+            raise Reject("relayout ranges need two numbers per axis")
         if not all(map(math.isfinite, x + y)) or x[1] <= x[0] or y[1] <= y[0]:
             raise Reject("relayout ranges are not finite increasing numbers")
         return {"x": x, "y": y}

@@ -19,14 +19,16 @@ def model_options(catalog) -> list[dict]:
             for v in catalog.views.values()]
 
 
-def control_options(view) -> dict:
-    """Options of the map controls for one model (unavailable choices disabled)."""
+def control_options(view, map_name: str | None = None) -> dict:
+    """Options of the map controls for one model and the shown map: a choice is disabled when
+    no map exists with it and the other two current choices."""
     have = set(view.map_table)
+    space, method, _ = view.map_parts(map_name or view.default_map())
     spaces = [{"label": s.capitalize() + (" codes" if s == "latent" else "s"), "value": s,
                "disabled": not any(k[0] == s for k in have)} for s in SPACES]
-    methods = [{"label": METHOD_LABELS[m], "value": m, "disabled": not any(k[1] == m for k in have)}
+    methods = [{"label": METHOD_LABELS[m], "value": m, "disabled": not any(k[:2] == (space, m) for k in have)}
                for m in METHODS if m != "raw" or any(k[1] == "raw" for k in have)]
-    dims = [{"label": f"{d}D", "value": d, "disabled": not any(k[2] == d for k in have)} for d in (2, 3)]
+    dims = [{"label": f"{d}D", "value": d, "disabled": (space, method, d) not in have} for d in (2, 3)]
     colours = [{"label": view.colour_label(c) if not c.startswith("dim") else f"latent dim z{c[3:]}",
                 "value": c} for c in view.colour_options]
     return {"space": spaces, "method": methods, "dims": dims, "colour": colours}
@@ -97,8 +99,7 @@ def build_layout(catalog, prefix: str = "/"):
                                     html.Button("Use as B", id=ids.BTN_B, className="ld-btn ld-btn-b")],
                                    className="ld-ins-side"),
                       ], className="ld-row"),
-                      dcc.Graph(id=ids.INS_BAR, figure=empty_figure(), className="ld-bar",
-                                config={"displayModeBar": False, "staticPlot": False}),
+                      html.Img(id=ids.INS_BAR, className="ld-bar", src=BLANK, alt="latent code"),
                       html.Div(id=ids.INS_NBRS, className="ld-thumbs"), cls="ld-inspector")
     sliders = _card("Latent sliders", "Drag a slider: the image is decoded live and the red diamond "
                     "on the map follows the vector.", html.Div([

@@ -102,7 +102,7 @@ def render_inspector(state: dict, catalog) -> dict:
     return {"i": i, "label": view.label_of(i), "model": view.name,
             "orig": imaging.png_data_uri(view.ex.thumbnail(i)),
             "recon": imaging.png_data_uri(recon), "error": round(err, 5),
-            "bar": figures.latent_bar(z), "neighbours": nbrs}
+            "bar": imaging.bar_chart_svg(z), "neighbours": nbrs}
 
 
 # ----------------------------------------------------------------------------- sliders
