@@ -104,7 +104,7 @@ def _get_or_build(model, dataset, params, cache_dir, checkpoint_path, progress, 
             except CorruptArtifact:
                 pass
         clean_stale_temps(path.parent)
-        pj.numba_cache_dir(resolve_cache_dir(cache_dir))
+        pj.numba_cache_dir(resolve_cache_dir(None))   # per machine/user, not per --cache-dir
         atlas = compute_atlas(model, dataset, params, sub, n, key, ident, Progress(progress), cache_dir)
         save_atlas(atlas, path)
     atlas.path = path
