@@ -1,0 +1,1 @@
+"""Serving: ServeConfig, create_app(config) and the `latentdash serve` command."""

@@ -1,0 +1,1 @@
+"""The Explorer page: layout, figures, pure handlers and thin callback wiring (no data loading)."""
