@@ -34,7 +34,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         atlas = get_or_build_atlas(model, ds, default_params(), cache_dir=a.cache_dir or tmp,
                                    checkpoint_path=a.checkpoint, progress=True)
-        out = save_atlas(atlas, shipped_atlas_path(), compress=True)
+        name = f"{Path(a.checkpoint).stem}.{DEFAULT_DATASET}.atlas.npz"
+        out = save_atlas(atlas, shipped_atlas_path().parent / name, compress=True)
     load_atlas(out)  # verify what was written
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - t0:.0f} s; "
           f"key {atlas.key}")

@@ -74,3 +74,16 @@ def test_project_own_latent_on_the_shipped_atlas(atlas, model):
             d = np.linalg.norm(c - c[i], axis=1)
             d[i] = np.inf
             assert np.linalg.norm(got[j] - c[i]) <= np.sort(d)[4] + 1e-4, (name, i)
+
+
+@pytest.mark.parametrize("stem", ["fashion-ae-16", "fashion-vae-2", "fashion-pca-16"])
+def test_other_shipped_atlases_match_their_checkpoints(stem, dataset):
+    """Every shipped checkpoint has a shipped atlas, so the page's first start builds nothing."""
+    from latentdash.models import load_model
+    ckpt = DEFAULT_CHECKPOINT.parent / f"{stem}.pt"
+    path = shipped_atlas_path().parent / f"{stem}.{DEFAULT_DATASET}.atlas.npz"
+    a = load_atlas(path)
+    model = load_model(str(ckpt))
+    assert a.meta["model_sha256"] == file_sha256(ckpt)
+    assert a.key == atlas_key(model, dataset, default_params(), ckpt)[0]
+    assert list(a.maps) == planned_maps(default_params(), model.latent_dim)

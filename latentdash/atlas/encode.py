@@ -36,13 +36,14 @@ def stratified_subset(labels, n_total: int, limit: int | None, seed: int) -> np.
     return np.sort(np.concatenate(picks))
 
 
-def check_finite(z: np.ndarray, what: str = "latent codes") -> None:
+def check_finite(z: np.ndarray, what: str = "latent codes", offset: int = 0, total: int | None = None) -> None:
+    """One-line error when any row of z (rows offset.. of total) is not finite."""
     bad = ~np.isfinite(z).all(axis=1)
     if bad.any():
-        first = int(np.flatnonzero(bad)[0])
-        raise LatentdashError(f"the model produced NaN or infinite {what} for {int(bad.sum())} of "
-                              f"{len(z)} items (first at row {first}); the checkpoint is broken or "
-                              f"diverged: re-train it or pick another checkpoint")
+        first = offset + int(np.flatnonzero(bad)[0])
+        raise LatentdashError(f"the model produced NaN or infinite {what} (first at row {first} of "
+                              f"{total or len(z)}); the checkpoint is broken or diverged: re-train it "
+                              f"or pick another checkpoint")
 
 
 def encode_rows(model, images_u8: np.ndarray, tick=None):
@@ -57,7 +58,7 @@ def encode_rows(model, images_u8: np.ndarray, tick=None):
         if z.shape[1] != d:
             raise LatentdashError(f"the model's encode returned {z.shape[1]} values per image but its "
                                   f"latent_dim is {d}; fix the model's latent_dim")
-        check_finite(z)
+        check_finite(z, offset=s, total=n)
         r = np.asarray(model.decode(z), np.float32)
         z_all[s:s + len(x)] = z
         err[s:s + len(x)] = ((r.reshape(len(x), -1) - x.reshape(len(x), -1)) ** 2).mean(1)
