@@ -79,6 +79,15 @@ def test_knn_accuracies_match_metrics_module(atlas, ds):
     assert atlas.metrics["maps"]["latent-umap-2d"]["knn_acc"] == pytest.approx(knn_accuracy(c, ds.labels, 5))
 
 
+def test_vectorised_vote_equals_metrics_module_with_many_ties():
+    from latentdash.atlas.quality import map_knn, vote_accuracy
+    from latentdash.metrics import knn_accuracy
+    rng = np.random.default_rng(0)
+    c, y = rng.standard_normal((3000, 2)), rng.integers(0, 4, 3000)     # 4 labels, 5 votes: ties
+    assert vote_accuracy(map_knn(c, 10), y, 5) == knn_accuracy(c, y, 5)
+    assert vote_accuracy(map_knn(c, 10), None) is None
+
+
 def test_trustworthiness_matches_scikit_learn(atlas):
     from sklearn.manifold import trustworthiness
     for name in ("latent-pca-2d", "latent-tsne-2d"):

@@ -227,7 +227,11 @@ def build_space(space: str, x: np.ndarray, params: AtlasParams, labels, prog: Pr
     with prog.stage(f"kNN graph {space}", n, "pt") as tick:
         idx, dist = knn_graph(graph_x, k, params.metric, callback=tick)
     if fit_nl and "umap" in params.methods:
-        g = pj.UMAPGraph(graph_x, idx, dist, params.n_neighbors, params.metric, params.seed)
+        with prog.stage(f"UMAP graph {space}", 2, "step") as tick:
+            g = pj.UMAPGraph(graph_x, idx, dist, params.n_neighbors, params.metric, params.seed)
+            tick(1)
+            g.init(max(params.dims))          # spectral initialisation, shared by 2-D and 3-D
+            tick(1)
         epochs = params.umap_epochs or pj.default_umap_epochs(n)
         for d in params.dims:
             name = map_name(space, "umap", d)
@@ -265,10 +269,10 @@ def build_space(space: str, x: np.ndarray, params: AtlasParams, labels, prog: Pr
         pres = {name: q.preservation(idx, nb, q.PRES_K) for name, nb in map_nb.items()}
         for name, c in maps.items():
             metrics["maps"][name] = {"trustworthiness": trust[name],
-                                     "knn_acc": q.label_accuracy(c, labels, q.ACC_K),
+                                     "knn_acc": q.vote_accuracy(map_nb[name], labels, q.ACC_K),
                                      "preservation_mean": float(pres[name].mean())}
             tick(1)
-        metrics[f"{space}_knn_acc"] = q.graph_knn_accuracy(idx, labels, q.ACC_K)
+        metrics[f"{space}_knn_acc"] = q.vote_accuracy(idx, labels, q.ACC_K)
     metrics.update({"trustworthiness_k": q.TRUST_K, "knn_k": q.ACC_K, "preservation_k": q.PRES_K,
                     f"{space}_neighbour_space": graph_space,
                     "trust_queries": int(len(queries)), "trust_exact": bool(len(queries) == n)})

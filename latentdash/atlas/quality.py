@@ -15,7 +15,6 @@ import numpy as np
 import torch
 from scipy.spatial import cKDTree
 
-from ..metrics import knn_accuracy
 from .knn import chunk_rows, scores
 
 TRUST_K = 10
@@ -90,19 +89,15 @@ def preservation(input_nb: np.ndarray, map_nb: np.ndarray, k: int = PRES_K) -> n
     return out
 
 
-def label_accuracy(x: np.ndarray, labels, k: int = ACC_K):
+def vote_accuracy(knn_idx: np.ndarray, labels, k: int = ACC_K):
+    """Leave-one-out k-NN label accuracy from exact neighbour lists (self excluded, nearest
+    first), with the vote of `metrics.knn_accuracy` (majority; a tie goes to the label of the
+    nearest neighbour among the tied labels), vectorised over all points."""
     if labels is None:
         return None
-    return float(knn_accuracy(x, labels, k=k))
-
-
-def graph_knn_accuracy(knn_idx: np.ndarray, labels, k: int = ACC_K):
-    """Leave-one-out k-NN accuracy from a precomputed exact kNN graph (self excluded), with the
-    same vote as `metrics.knn_accuracy` (majority, ties to the nearest)."""
-    if labels is None:
-        return None
-    from ..metrics import _vote
     labels = np.asarray(labels)
-    votes = labels[knn_idx[:, :k]]
-    pred = np.array([_vote(v) for v in votes])
+    votes = labels[knn_idx[:, :k]]                                   # [N, k]
+    counts = (votes[:, :, None] == votes[:, None, :]).sum(2)         # [N, k]: votes for each one's label
+    first_best = np.argmax(counts == counts.max(1, keepdims=True), axis=1)
+    pred = votes[np.arange(len(votes)), first_best]
     return float((pred == labels).mean())
