@@ -175,7 +175,8 @@ def bench_default(a) -> str:
 def bench_full(a) -> str:
     with tempfile.TemporaryDirectory() as cache:
         two = run_child("build", "fashion-mnist", "pca,tsne,umap", "2", "latent", cache)
-    with tempfile.TemporaryDirectory() as cache:
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = a.keep or tmp        # --keep DIR: leave the 70k atlas there for `latency --atlas`
         full = run_child("build", "fashion-mnist", "pca,tsne,umap", "2,3", "latent,pixel", cache)
         lat = run_child("latency", full["path"])
     m = full["metrics"]["maps"]
@@ -234,7 +235,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("mode", choices=["default", "full", "latency"])
     ap.add_argument("--ref-limit", type=int, default=0, help="reference on a subsample (extrapolated)")
-    ap.add_argument("--atlas", default=None)
+    ap.add_argument("--atlas", default=None, help="latency: the artifact to time (default: shipped)")
+    ap.add_argument("--keep", default=None, help="full: build into this cache dir and keep it")
     ap.add_argument("--write", action="store_true", help="record the table in docs/benchmarks.md")
     a = ap.parse_args()
     os.environ.setdefault("PYTHONUNBUFFERED", "1")

@@ -78,7 +78,10 @@ def query_knn(q: np.ndarray, x: np.ndarray, k: int, x_sq: np.ndarray | None = No
     q = np.asarray(q, np.float32)
     if x_sq is None:
         x_sq = np.einsum("ij,ij->i", x, x)
-    s = x_sq[None, :] - 2.0 * (q @ x.T)
+    # one or a few queries: einsum's single-threaded loop; BLAS threads stall when the cores are
+    # busy (measured 7.5 ms vs 0.7 ms for 70k x 16 on 2 loaded cores)
+    qx = np.einsum("ij,kj->ki", x, q) if len(q) <= 4 else q @ x.T
+    s = x_sq[None, :] - 2.0 * qx
     k = min(k, x.shape[0])
     cand = min(x.shape[0], k + 4)                 # a few spare candidates absorb round-off ties
     if cand < x.shape[0]:
