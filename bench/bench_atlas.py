@@ -136,6 +136,10 @@ def run_child(*args) -> dict:
 
 
 # ------------------------------------------------------------------------------- modes
+def _load() -> str:
+    return "load average (1/5/15 min) at the end: " + " / ".join(f"{v:.1f}" for v in os.getloadavg())
+
+
 def bench_default(a) -> str:
     with tempfile.TemporaryDirectory() as cache:
         ours = run_child("build", "fashion-mnist-test", "pca,tsne,umap", "2,3", "latent,pixel", cache)
@@ -162,7 +166,7 @@ def bench_default(a) -> str:
         f"peak memory {ours['peak_mb']:.0f} MB",
         f"- reference (sklearn PCA + sklearn TSNE() + umap.UMAP() defaults, maps only, {label}): "
         f"**{ref_total:.1f} s**, peak memory {ref['peak_mb']:.0f} MB",
-        f"- speed-up: **{ref_total / ours['build_s']:.1f}x**",
+        f"- speed-up: **{ref_total / ours['build_s']:.1f}x**; 2 cores, {_load()} (other work shared the machine)",
         f"- second run with the same inputs (new process, finds the artifact): {again:.1f} s",
         f"- 5-NN accuracy: latent space {ours['metrics']['latent_knn_acc']:.4f}, pixel space "
         f"{ours['metrics']['pixel_knn_acc']:.4f}",
@@ -194,6 +198,7 @@ def bench_full(a) -> str:
         f"- everything (latent + pixel, 2-D + 3-D, metrics): **{full['build_s']:.0f} s** (target <= 720 s), "
         f"peak memory **{full['peak_mb']:.0f} MB** (target <= 6,000 MB)",
         f"- artifact load **{lat['load_s']:.2f} s** (target <= 2 s), Explorer start {lat['explorer_init_s']:.2f} s",
+        f"- 2 cores, {_load()} (other work shared the machine)",
         f"- project one vector: max over maps **{max(lat['project_ms'].values()):.2f} ms**; unproject one "
         f"point: max **{max(lat['unproject_ms'].values()):.2f} ms** (targets <= 5 ms); neighbours(k=10) "
         f"{lat['neighbours_ms']:.2f} ms",

@@ -319,3 +319,24 @@ def test_large_n_3d_tsne_on_a_subsample_keeps_neighbourhoods(atlas):
     assert np.ptp(e[:, 2]) > 0.2 * np.ptp(e[:, 0])            # really 3-D, not a flat sheet
     t = trustworthiness_many(atlas.latents, {"m": map_knn(e, 10)})["m"]
     assert t >= 0.95, t
+
+
+def test_each_parameter_reaches_the_maps(model, ds, tmp_path):
+    base = dict(methods="umap,tsne", dims="2", limit=300, umap_epochs=60, tsne_iters=300, perplexity=10)
+
+    def build(**kw):
+        return get_or_build_atlas(model, ds, AtlasParams(**{**base, **kw}), cache_dir=tmp_path, progress=False)
+    a = build()
+    again = build()
+    np.testing.assert_array_equal(a.maps["latent-umap-2d"], again.maps["latent-umap-2d"])
+    for kw, changed in [({"metric": "cosine"}, "latent-umap-2d"), ({"min_dist": 0.8}, "latent-umap-2d"),
+                        ({"n_neighbors": 40}, "latent-umap-2d"), ({"perplexity": 40}, "latent-tsne-2d"),
+                        ({"seed": 3}, "latent-umap-2d")]:
+        b = build(**kw)
+        assert b.key != a.key and not np.allclose(b.maps[changed], a.maps[changed]), kw
+    from scipy.spatial import cKDTree
+
+    def nn_gap(c):                                     # mean distance to the nearest other point
+        return cKDTree(c).query(c, k=2)[0][:, 1].mean()
+    tight, loose = (nn_gap(build(min_dist=m).maps["latent-umap-2d"]) for m in (0.0, 0.8))
+    assert loose > 1.5 * tight                         # min_dist keeps points apart, as in UMAP
