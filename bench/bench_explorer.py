@@ -36,9 +36,13 @@ from latentdash.ui import handlers, render, urlstate  # noqa: E402
 from latentdash.ui.catalog import Catalog  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
+GD = "document.querySelector('.ld-graph.ld-on .js-plotly-plot')"   # the graph on show (2-D or 3-D)
+MAP_DRAWN = (f"() => {{ const gd = {GD}; return gd && gd._fullData && gd._fullData.length > 5 "
+             f"&& gd._fullData[0].x && gd._fullData[0].x.length > 0; }}")
+PREFETCHED = ("() => { const gd = document.querySelector('#map3d .js-plotly-plot'); "
+              "return gd && gd._fullData && gd._fullData.length > 5 && gd._fullData[0].type === 'scatter3d'; }")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run"]
-GD = "document.querySelector('#map .js-plotly-plot')"
 
 
 def pct(xs, q):
@@ -174,6 +178,16 @@ def bench_browser(base, view):
     out = {}
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        # first map: a fresh browser context per load (empty cache, like a first visit), 5 loads
+        loads = []
+        for _ in range(5):
+            c = b.new_context(viewport={"width": 1440, "height": 900})
+            p = c.new_page()
+            p.goto(base)
+            p.wait_for_function(MAP_DRAWN, timeout=120_000)
+            loads.append(p.evaluate("() => performance.now()") / 1000.0)
+            c.close()
+        out["first_map_loads_s"] = loads
         ctx = b.new_context(viewport={"width": 1440, "height": 900})
         pg = ctx.new_page()
         sizes = {"js/css": 0, "data": 0, "other": 0}
@@ -196,9 +210,12 @@ def bench_browser(base, view):
         errors = []
         pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         pg.goto(base)
-        pg.wait_for_function(f"() => {{ const gd = {GD}; return gd && gd._fullData && gd._fullData.length > 5 "
-                             f"&& gd._fullData[0].x && gd._fullData[0].x.length > 0; }}", timeout=120_000)
+        pg.wait_for_function(MAP_DRAWN, timeout=120_000)
         out["first_map_s"] = pg.evaluate("() => performance.now()") / 1000.0
+        out["timeline"] = pg.evaluate("""() => performance.getEntriesByType('resource')
+            .filter(e => e.name.includes('_dash') || e.name.includes('plotly'))
+            .map(e => [e.name.split('/').pop().split('?')[0], +(e.startTime/1000).toFixed(3),
+                       +(e.responseEnd/1000).toFixed(3), e.encodedBodySize])""")
         pg.wait_for_function("() => document.getElementById('current-img').src.startsWith('data:')")
         pg.wait_for_timeout(1500)
         out["payload"] = dict(sizes)
@@ -210,8 +227,33 @@ def bench_browser(base, view):
             pg.click(selector)
             pg.wait_for_function(check, timeout=60_000)
             return time.perf_counter() - t
+        # the page draws the 3-D sibling of the shown map into a hidden graph once it is idle; a
+        # user looking at the map for a few seconds then finds 2-D <-> 3-D a toggle ("warm")
+        pg.wait_for_function(PREFETCHED, timeout=60_000)
+        out["prefetch_done_s"] = pg.evaluate("() => performance.now()") / 1000.0
+        pg.wait_for_timeout(1000)
         out["switch_3d_s"] = switch("#dims input[value='3']", f"() => {GD}._fullData[0].type === 'scatter3d'")
+        pg.wait_for_timeout(1000)
         out["switch_2d_s"] = switch("#dims input[value='2']", f"() => {GD}._fullData[0].type === 'scattergl'")
+        pg.wait_for_timeout(1000)
+        methods = pg.eval_on_selector_all("#method input", "els => els.filter(e => !e.disabled).map(e => e.value)")
+        out["switch_method_s"] = {}
+        for m in methods[1:] + methods[:1]:     # e.g. pca -> tsne -> umap -> pca
+            out["switch_method_s"][m] = switch(f"#method input[value='{m}']",
+                                               f"() => {GD}.layout.uirevision.includes('-{m}-')")
+            pg.wait_for_timeout(2500)
+        # cold: a new method, then straight to 3-D before its sibling was drawn in the background
+        if len(methods) > 1:
+            m = methods[1]
+            switch(f"#method input[value='{m}']", f"() => {GD}.layout.uirevision.includes('-{m}-')")
+            out["switch_3d_cold_s"] = switch("#dims input[value='3']",
+                                             f"() => {GD}._fullData[0].type === 'scatter3d'")
+            pg.wait_for_timeout(1000)
+            out["switch_2d_cold_s"] = switch("#dims input[value='2']",
+                                             f"() => {GD}._fullData[0].type === 'scattergl'")
+            m = methods[0]
+            switch(f"#method input[value='{m}']", f"() => {GD}.layout.uirevision.includes('-{m}-')")
+            pg.wait_for_timeout(2500)
         if pg.is_enabled("#space input[value=pixel]"):
             out["switch_space_s"] = switch("#space input[value=pixel]",
                                            f"() => {GD}.layout.uirevision.includes('pixel-')")
@@ -258,8 +300,9 @@ def main() -> int:
     ap.add_argument("--no-browser", action="store_true")
     ap.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
     ap.add_argument("--note", default="")
-    ap.add_argument("--server", choices=("werkzeug", "gunicorn"), default="werkzeug",
-                    help="werkzeug: `latentdash serve` as a user starts it; gunicorn: `gunicorn app:server` "
+    ap.add_argument("--server", choices=("waitress", "flask", "gunicorn"), default="waitress",
+                    help="waitress: `latentdash serve` as a user starts it; flask: `latentdash serve "
+                         "--server flask` (Flask's development server); gunicorn: `gunicorn app:server` "
                          "(1 gthread worker, 4 threads)")
     a = ap.parse_args()
     cfg = from_env(checkpoints=tuple(a.checkpoint) if a.checkpoint else None, dataset=a.dataset,
@@ -279,9 +322,9 @@ def main() -> int:
 
     port = free_port()
     env = dict(os.environ)
-    if a.server == "werkzeug":
+    if a.server in ("waitress", "flask"):
         cmd = [sys.executable, "-m", "latentdash.cli", "serve", "--port", str(port), "--dataset", cfg.dataset,
-               "--checkpoint", cfg.checkpoints[0], "--methods", ",".join(cfg.methods)]
+               "--checkpoint", cfg.checkpoints[0], "--methods", ",".join(cfg.methods), "--server", a.server]
         if cfg.limit:
             cmd += ["--limit", str(cfg.limit)]
         if cfg.cache_dir:
@@ -332,8 +375,9 @@ def write_report(a, cfg, view, dec, hnd, disp, interp_in, times, sizes, interp, 
         f"\n## Explorer page: {view.name} on {cfg.dataset}, {view.n:,} points ({time.strftime('%Y-%m-%d %H:%M')})\n",
         f"Machine: {os.cpu_count()} cores ({cpu}), no GPU; load average {load:.1f} when finished"
         + (f"; {a.note}" if a.note else "") + ".",
-        ("Server: `latentdash serve` (Flask/werkzeug, threaded)" if a.server == "werkzeug" else
-         "Server: `gunicorn -w 1 -k gthread --threads 4 app:server`")
+        {"waitress": "Server: `latentdash serve` (waitress, 8 threads)",
+         "flask": "Server: `latentdash serve --server flask` (Flask's development server, threaded)",
+         "gunicorn": "Server: `gunicorn -w 1 -k gthread --threads 4 app:server`"}[a.server]
         + f" in its own process, torch {cfg.threads} thread(s) per decode; client: `http.client`, one "
         f"keep-alive connection, one request at a time. Maps: {', '.join(view.map_names)}.\n",
         "| measurement | result | target |", "|---|---|---|",
@@ -353,14 +397,25 @@ def write_report(a, cfg, view, dec, hnd, disp, interp_in, times, sizes, interp, 
     if br:
         pay = br["payload"]
         lines += [
-            f"| first map drawn after navigation (headless Chromium, software WebGL) | "
-            f"{br['first_map_s']:.2f} s | <= 3 s |",
+            f"| first map drawn after navigation (headless Chromium, software WebGL; median of "
+            f"{len(br['first_map_loads_s'])} fresh loads) | **{np.median(br['first_map_loads_s']):.2f} s** "
+            f"({', '.join(f'{v:.2f}' for v in br['first_map_loads_s'])}) | <= 3 s |",
             f"| initial data payload (layout + dependencies + first callbacks) | "
             f"{pay['data'] / 1e6:.2f} MB (largest response {br['largest_data_response'] / 1e6:.2f} MB) | <= 3 MB |",
             f"| JS/CSS bundles (plotly.js, Dash; cached by the browser after the first visit) | "
             f"{pay['js/css'] / 1e6:.2f} MB | |",
-            f"| switch 2D -> 3D / 3D -> 2D | {br['switch_3d_s']:.2f} s / {br['switch_2d_s']:.2f} s | <= 1 s |",
+            f"| 3-D sibling drawn in the background (hidden graph) after navigation | "
+            f"{br['prefetch_done_s']:.2f} s | |",
+            f"| switch 2D -> 3D / 3D -> 2D, the page idle for a moment first (warm) | "
+            f"{br['switch_3d_s']:.2f} s / {br['switch_2d_s']:.2f} s | <= 1 s |",
         ]
+        if "switch_3d_cold_s" in br:
+            lines.append(f"| switch 2D -> 3D / back, right after a method switch (cold: nothing drawn "
+                         f"in the background yet) | {br['switch_3d_cold_s']:.2f} s / {br['switch_2d_cold_s']:.2f} s | "
+                         f"<= 1 s |")
+        if br.get("switch_method_s"):
+            lines.append("| switch method (" + ", ".join(f"-> {m}: {t:.2f} s" for m, t in br["switch_method_s"].items())
+                         + ") | " + f"max {max(br['switch_method_s'].values()):.2f} s | <= 1 s |")
         if "switch_space_s" in br:
             lines.append(f"| switch latent -> pixel map | {br['switch_space_s']:.2f} s | <= 1 s |")
         lines += [

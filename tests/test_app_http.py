@@ -61,7 +61,7 @@ def test_layout_has_every_part(client):
     r = client.get("/_dash-layout")
     assert r.status_code == 200
     text = r.get_data(as_text=True)
-    for cid in (ids.GRAPH, ids.MODEL, ids.SPACE, ids.METHOD, ids.DIMS, ids.COLOUR, ids.INS_RECON,
+    for cid in (ids.GRAPH, ids.GRAPH3, ids.MODEL, ids.SPACE, ids.METHOD, ids.DIMS, ids.COLOUR, ids.INS_RECON,
                 ids.INS_NBRS, ids.SLIDERS, ids.CUR_IMG, ids.STRIP, ids.BLEND, ids.STEPS, ids.URL, ids.TIP):
         assert f'"{cid}"' in text, cid
     assert '"pca-16"' in text and '"pca-2"' in text
@@ -70,10 +70,10 @@ def test_layout_has_every_part(client):
 
 def test_dependencies(dc):
     firsts = {d["output"] for d in dc.deps}
-    assert len(dc.deps) == 11
+    assert len(dc.deps) == 12
     clientside = [d for d in dc.deps if d.get("clientside_function")]
     assert {d["clientside_function"]["function_name"] for d in clientside} == {
-        "hover", "replaceUrl", "marker", "dragContext"}
+        "hover", "replaceUrl", "marker", "dragContext", "shown"}
     drag = dc.dep("st-dragout.data")
     assert drag["output"] == "st-dragout.data"      # the string assets/clientside.js posts
     assert [i["id"] for i in drag["inputs"]] == [ids.ST_DRAG]
@@ -133,6 +133,20 @@ def test_click_selects_and_pushes_url(dc, initial):
     assert "st-view" not in r            # unchanged stores are not resent
 
 
+def test_only_the_shown_graph_speaks_for_the_map(dc, initial):
+    """The hidden graph (3-D while a 2-D map shows, and back) may redraw in the background; its
+    clicks and camera events never change the state."""
+    click = {"points": [{"curveNumber": 1, "pointNumber": 0, "customdata": 77}]}
+    assert initial["map"].endswith("-2d")
+    assert reducer(dc, "map3d.clickData", click, initial)[0] == 204
+    assert reducer(dc, "map3d.relayoutData", {"scene.camera": {"eye": {"x": 1, "y": 1, "z": 1}}},
+                   initial)[0] == 204
+    st3 = dict(initial, map="latent-pca-3d")
+    assert reducer(dc, "map.clickData", click, st3)[0] == 204
+    status, data = reducer(dc, "map3d.clickData", click, st3)
+    assert status == 200 and data["response"]["st-sel"]["data"]["sel"] == 77
+
+
 @pytest.mark.parametrize("payload", [{"points": [{"customdata": 10 ** 9}]}, {"points": "x"}, [],
                                      {"points": [{"customdata": "NaN"}]}])
 def test_bad_click_leaves_page(dc, initial, payload):
@@ -187,11 +201,13 @@ def test_camera_move_replaces_url(dc, initial):
 
 
 # ------------------------------------------------------------------------------- render callbacks
-def figure_call(dc, state, rendered=None):
+def figure_call(dc, state, rendered=None, prefetch=None):
     p = urlstate.split(state)
     return dc.call("map.figure", {"st-view.data": p["view"], "st-sel.data": p["sel"],
                                   "st-interp.data": p["interp"], "st-z.data": p["z"],
-                                  "st-cam.data": p["cam"], "st-rendered.data": rendered}, ["st-view.data"])
+                                  "st-cam.data": p["cam"], "st-rendered.data": rendered,
+                                  "st-prefetch.data": prefetch},
+                   ["st-prefetch.data" if prefetch is not None else "st-view.data"])
 
 
 def test_map_figure_full_then_patch(dc, initial):
@@ -204,6 +220,34 @@ def test_map_figure_full_then_patch(dc, initial):
     assert "__dash_patch_update" in patch and len(json.dumps(patch)) < 60_000
     status, data = figure_call(dc, dict(initial, map="nope"), rendered)
     assert status == 204
+
+
+def test_two_graphs_prefetch_then_switch_is_a_toggle(dc, initial):
+    """The 2-D map draws into `map`; a prefetch draws the 3-D sibling into the hidden `map3d`;
+    switching to 3-D then sends no figure (only overlays that changed), and back again."""
+    st2 = dict(initial, map="latent-pca-2d")
+    status, data = figure_call(dc, st2)
+    r = data["response"]
+    assert status == 200 and "map3d" not in r and r[ids.ST_RENDERED]["data"]["active"] == "2"
+    rendered = r[ids.ST_RENDERED]["data"]
+    status, data = figure_call(dc, st2, rendered, prefetch={"for": "nope"})   # stale request
+    assert status == 204
+    status, data = figure_call(dc, st2, rendered, prefetch={"for": rendered["key"]})
+    r = data["response"]
+    fig3 = r["map3d"]["figure"]
+    assert status == 200 and "map" not in r and fig3["data"][0]["type"] == "scatter3d"
+    rendered = r[ids.ST_RENDERED]["data"]
+    assert rendered["active"] == "2" and rendered["g"]["3"]["key"].endswith("latent-pca-3d|0")
+    assert figure_call(dc, st2, rendered, prefetch={"for": rendered["key"]})[0] == 204   # already there
+    st3 = dict(st2, map="latent-pca-3d", sel=7)
+    status, data = figure_call(dc, st3, rendered)
+    r = data["response"]
+    assert status == 200 and "map" not in r and r[ids.ST_RENDERED]["data"]["active"] == "3"
+    assert "__dash_patch_update" in r["map3d"]["figure"] and len(json.dumps(r)) < 20_000
+    rendered = r[ids.ST_RENDERED]["data"]
+    status, data = figure_call(dc, dict(st3, map="latent-pca-2d"), rendered)
+    assert status == 200 and "map3d" not in data["response"] and "__dash_patch_update" in \
+        data["response"]["map"]["figure"]           # back to 2-D: the selection moved, nothing else
 
 
 def test_inspector_callback(dc, initial):

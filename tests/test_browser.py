@@ -17,7 +17,7 @@ ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run"]
-GD = "document.querySelector('#map .js-plotly-plot')"
+GD = "document.querySelector('.ld-graph.ld-on .js-plotly-plot')"   # the graph on show (2-D or 3-D)
 MAP_READY = f"() => {{ const gd = {GD}; return gd && gd._fullData && gd._fullData.length > 5; }}"
 IMG_READY = "() => document.getElementById('current-img').src.startsWith('data:image/png')"
 # pixel position (page coordinates) of point k of 2-D trace t, and its point id
@@ -254,6 +254,27 @@ def test_switch_3d_colour_and_model(page, live_server):
     page.click("text=pca-2")
     page.wait_for_function("() => document.querySelectorAll('.ld-slider-label').length === 2", timeout=30_000)
     assert "model=pca-2" in page.url and "map=latent-raw-2d" in page.url
+
+
+def test_idle_page_prefetches_3d_so_switching_is_a_toggle(page, live_server):
+    """Left alone, the page draws the 3-D sibling into the hidden graph; 2-D -> 3-D then shows it
+    without sending a figure, and a click on the (hidden) other graph never reaches the state."""
+    open_page(page, live_server)
+    page.wait_for_function("() => { const gd = document.querySelector('#map3d .js-plotly-plot'); "
+                           "return gd && gd._fullData && gd._fullData.length > 5 "
+                           "&& gd._fullData[0].type === 'scatter3d'; }", timeout=60_000)
+    assert page.evaluate("() => document.getElementById('map3d-box').classList.contains('ld-on')") is False
+    sizes = []
+    page.on("response", lambda r: sizes.append(len(r.body())) if "_dash-update-component" in r.url
+            and "map3d.figure" in (r.request.post_data or "") else None)
+    page.click("#dims input[value='3']")
+    page.wait_for_function(f"() => {GD}._fullData[0].type === 'scatter3d'", timeout=30_000)
+    page.wait_for_timeout(300)
+    assert page.evaluate("() => document.getElementById('map-box').classList.contains('ld-on')") is False
+    assert sizes and max(sizes) < 20_000          # a patch of the overlays at most, not 2,000 points
+    page.screenshot(path=str(ARTIFACTS / "browser-06b-3d-prefetched.png"))
+    page.click("#dims input[value='2']")
+    page.wait_for_function(f"() => {GD}._fullData[0].type === 'scattergl'", timeout=30_000)
 
 
 def test_hover_shows_thumbnail(page, live_server):

@@ -2,9 +2,11 @@
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   latentdash: {
     /* Hover card: the point's thumbnail (fetched on demand from /thumb/...) and its label. */
-    hover: function (hoverData, view, meta) {
+    hover: function (hoverData, hoverData3, view, meta) {
       const nu = window.dash_clientside.no_update;
       const hide = [false, nu, nu, nu];
+      const trig = ((window.dash_clientside.callback_context || {}).triggered || [])[0];
+      if (trig && String(trig.prop_id).startsWith("map3d.")) { hoverData = hoverData3; }
       if (!hoverData || !hoverData.points || !hoverData.points.length || !view) { return hide; }
       const p = hoverData.points[0];
       const names = ((meta || {}).traces || {})[view.model] || [];
@@ -30,6 +32,23 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       D.observe();
       return window.dash_clientside.no_update;
     },
+    /* Two map graphs stay mounted (2-D and 3-D); show the one the last draw was for, then ask
+       for the sibling map to be drawn into the hidden one once the page is idle. */
+    shown: function (rendered) {
+      const nu = window.dash_clientside.no_update;
+      if (!rendered || (rendered.active !== "2" && rendered.active !== "3")) { return [nu, nu]; }
+      const want = {"map-box": rendered.active === "2" ? "ld-graph ld-on" : "ld-graph",
+                    "map3d-box": rendered.active === "3" ? "ld-graph ld-on" : "ld-graph"};
+      window.latentdashPrefetch.schedule(rendered);
+      window.requestAnimationFrame(() => {
+        const gd = document.querySelector("#map .js-plotly-plot");
+        if (gd) { window.latentdashMarker.sync(gd); }
+      });
+      return ["map-box", "map3d-box"].map((id) => {
+        const el = document.getElementById(id);
+        return el && el.className === want[id] ? nu : want[id];
+      });
+    },
     /* Keeps the 2-D slider-vector overlay on the figure's committed position after redraws. */
     marker: function () {
       window.latentdashMarker.ensure(40);
@@ -47,6 +66,35 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     }
   }
 });
+
+/* Prefetch of the sibling map (same map, other dimensionality) into the hidden graph: once per
+   shown map, after the page has been idle for a moment, so it never competes with a first draw. */
+window.latentdashPrefetch = {
+  timer: null, asked: null, lastInput: 0, quiet: 1200,
+  schedule: function (rendered) {
+    const key = rendered && rendered.key;
+    if (!key || this.asked === key) { return; }
+    clearTimeout(this.timer);
+    const check = () => {
+      // wait until the user has left the page alone for a moment and the main thread is idle
+      const calm = performance.now() - this.lastInput;
+      if (calm < this.quiet || window.latentdashDrag.active) {
+        this.timer = setTimeout(check, this.quiet - Math.min(calm, this.quiet) + 50);
+        return;
+      }
+      const run = () => {
+        if (performance.now() - this.lastInput < this.quiet) { this.timer = setTimeout(check, 200); return; }
+        this.asked = key;
+        window.dash_clientside.set_props("st-prefetch", {data: {"for": key}});
+      };
+      if (window.requestIdleCallback) { window.requestIdleCallback(run, {timeout: 3000}); } else { run(); }
+    };
+    this.timer = setTimeout(check, 300);
+  }
+};
+["pointerdown", "wheel", "keydown"].forEach((t) => window.addEventListener(t, () => {
+  window.latentdashPrefetch.lastInput = performance.now();
+}, {capture: true, passive: true}));
 
 window.latentdashDrag = {
   active: false, inflight: false, latest: null, prefix: "/", ctx: null, observer: null,
@@ -87,7 +135,7 @@ window.latentdashDrag = {
     if (!d || !d.src) { return; }
     const img = document.getElementById("current-img");
     if (img) { img.src = d.src; }
-    const gd = document.querySelector("#map .js-plotly-plot");
+    const gd = document.querySelector((d.pt && d.pt.length === 3 ? "#map3d" : "#map") + " .js-plotly-plot");
     if (!gd || !d.pt || !gd.layout || String(gd.layout.uirevision) !== d.key) { return; }
     if (d.pt.length === 3) { window.latentdashMarker.restyle3d(gd, d.pt); return; }
     window.latentdashMarker.hook(gd);
@@ -145,7 +193,10 @@ window.latentdashMarker = {
     if (!el || !st || !gd._fullLayout || !gd._fullData) { return; }
     const tr = gd._fullData.find(t => t.name === "current");
     const fl = gd._fullLayout;
-    if (!tr || tr.type !== "scattergl" || !fl.xaxis || !fl.yaxis) { el.style.display = "none"; return; }
+    const shown = document.getElementById("map-box");
+    if (!tr || tr.type !== "scattergl" || !fl.xaxis || !fl.yaxis || !shown || !shown.classList.contains("ld-on")) {
+      el.style.display = "none"; return;
+    }
     const src = gd.data[tr.index] || {};
     const cur = (src.x && src.x.length) ? [src.x[0], src.y[0]] : null;
     const key = JSON.stringify([fl.uirevision, cur]);

@@ -31,6 +31,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cache-dir", default=None, help="atlas cache folder")
     p.add_argument("--threads", type=int, default=None,
                    help="torch threads per decode while serving (default 1; 0 = torch default)")
+    p.add_argument("--server", default=None, choices=("waitress", "flask"),
+                   help="HTTP server: waitress (default; threaded, for many users) or flask (Flask's "
+                        "development server; --debug uses it)")
     p.add_argument("--debug", action="store_true", default=None, help="Dash dev tools (local use only)")
 
 
@@ -44,7 +47,7 @@ def config_from_args(a) -> ServeConfig:
     return from_env(checkpoints=tuple(a.checkpoints) if a.checkpoints else None, dataset=a.dataset,
                     data_root=a.data_root, host=a.host, port=a.port, limit=a.limit,
                     methods=tup(a.methods), dims=dims, cache_dir=a.cache_dir, threads=a.threads,
-                    debug=a.debug)
+                    debug=a.debug, server=getattr(a, "server", None))
 
 
 def check_port(host: str, port: int) -> None:
@@ -80,7 +83,14 @@ def serve(config: ServeConfig) -> int:
     if config.open_browser:
         import webbrowser
         webbrowser.open(url)
-    app.run(host=config.host, port=config.port, debug=config.debug, use_reloader=False, threaded=True)
+    if config.server == "flask" or config.debug:
+        app.run(host=config.host, port=config.port, debug=config.debug, use_reloader=False, threaded=True)
+        return 0
+    import waitress
+    # waitress: a production WSGI server in this process (no fork, so torch and the loaded atlases
+    # are shared by all threads); keep-alive connections, a fixed pool of worker threads
+    waitress.serve(app.server, host=config.host, port=config.port, threads=config.server_threads,
+                   ident="latentdash", _quiet=True)
     return 0
 
 

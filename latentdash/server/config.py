@@ -18,6 +18,9 @@ DEFAULT_CHECKPOINT = "fashion-vae-16.pt"
 SHIPPED = ("fashion-vae-16.pt", "fashion-ae-16.pt", "fashion-pca-16.pt", "fashion-vae-2.pt")
 
 
+SERVERS = ("waitress", "flask")
+
+
 @dataclass(frozen=True)
 class ServeConfig:
     checkpoints: tuple[str, ...] = ()          # model specs (first = default); () = shipped ones
@@ -34,6 +37,9 @@ class ServeConfig:
                                                 # latency for one image while other requests run
                                                 # in parallel; 0: torch's default)
     debug: bool = False                         # Dash dev tools (never on a public server)
+    server: str = "waitress"                    # HTTP server: waitress (threaded WSGI server, the
+                                                # default) or flask (Flask's development server)
+    server_threads: int = 8                     # waitress worker threads (requests served at once)
     open_browser: bool = False                  # open the page in the default browser
 
     def __post_init__(self):
@@ -41,6 +47,10 @@ class ServeConfig:
             raise LatentdashError(f"--port {self.port} is not a TCP port; use 1..65535 (e.g. 8050)")
         if self.limit is not None and int(self.limit) < 3:
             raise LatentdashError(f"--limit {self.limit} is too small; use at least 3 (or leave it out)")
+        if self.server not in SERVERS:
+            raise LatentdashError(f"--server {self.server!r} is not known; use one of {', '.join(SERVERS)}")
+        if not 1 <= int(self.server_threads) <= 256:
+            raise LatentdashError(f"server threads must be 1..256, got {self.server_threads}")
         if not 1 <= int(self.max_sliders) <= 64:
             raise LatentdashError(f"max_sliders must be 1..64, got {self.max_sliders}")
 
@@ -74,6 +84,8 @@ ENV = {  # field -> (variable, parser)
     "cache_dir": ("LATENTDASH_CACHE", str),
     "max_sliders": ("LATENTDASH_MAX_SLIDERS", int),
     "threads": ("LATENTDASH_THREADS", int),
+    "server": ("LATENTDASH_SERVER", str),
+    "server_threads": ("LATENTDASH_SERVER_THREADS", int),
     "debug": ("LATENTDASH_DEBUG", lambda v: v.lower() in ("1", "true", "yes", "on")),
 }
 

@@ -46,9 +46,10 @@ def _event(trig, kw):
         if not trig or not trig[0].get("value"):  # a new button appeared; nothing was clicked
             return None, None
         return EVENTS.get(kind), tid.get("index")
-    if tid == ids.GRAPH:
+    if tid in (ids.GRAPH, ids.GRAPH3):
         prop = trig[0]["prop_id"].rsplit(".", 1)[-1]
-        return ("click", kw["click"]) if prop == "clickData" else ("relayout", kw["relayout"])
+        sfx = "3" if tid == ids.GRAPH3 else ""
+        return ("click", kw["click" + sfx]) if prop == "clickData" else ("relayout", kw["relayout" + sfx])
     event = EVENTS.get(tid)
     if event in ("set_a", "set_b", "swap", "reset", "random") and not trig[0].get("value"):
         return None, None
@@ -56,6 +57,11 @@ def _event(trig, kw):
              "steps": kw["steps"], "mode": kw["mode"], "random": None,
              "map": {"space": kw["space"], "method": kw["method"], "dims": kw["dims"]}}.get(event)
     return event, value
+
+
+def _shown_graph(state) -> str:
+    """Id of the graph that shows the state's map (the 2-D graph unless the map is 3-D)."""
+    return ids.GRAPH3 if str(state.get("map", "")).endswith("-3d") else ids.GRAPH
 
 
 def register_reducer(app, catalog):
@@ -71,6 +77,7 @@ def register_reducer(app, catalog):
         space=Input(ids.SPACE, "value"), method=Input(ids.METHOD, "value"), dims=Input(ids.DIMS, "value"),
         colour=Input(ids.COLOUR, "value"), basis=Input(ids.BASIS, "value"),
         click=Input(ids.GRAPH, "clickData"), relayout=Input(ids.GRAPH, "relayoutData"),
+        click3=Input(ids.GRAPH3, "clickData"), relayout3=Input(ids.GRAPH3, "relayoutData"),
         set_a=Input(ids.BTN_A, "n_clicks"), set_b=Input(ids.BTN_B, "n_clicks"),
         swap=Input(ids.BTN_SWAP, "n_clicks"), nbr=Input({"type": ids.NBR, "index": ALL}, "n_clicks"),
         steps=Input(ids.STEPS, "value"), mode=Input(ids.MODE, "value"),
@@ -91,6 +98,8 @@ def register_reducer(app, catalog):
         if event is None:
             raise PreventUpdate
         old = urlstate.merge(*stores.values()) if stores.get("view") else None
+        if event in ("click", "relayout") and old is not None and ctx.triggered_id != _shown_graph(old):
+            raise PreventUpdate   # only the graph on show speaks for the map (the hidden one may redraw)
         res = handlers.reduce(old, event, value, catalog, click_mode=click_mode or "inspect")
         out = dict(nothing)
         out["msg"] = res["message"] or ""
@@ -123,19 +132,29 @@ def register_reducer(app, catalog):
 
 
 def register_renderers(app, catalog):
-    @app.callback(Output(ids.GRAPH, "figure"), Output(ids.ST_RENDERED, "data"),
+    @app.callback(Output(ids.GRAPH, "figure"), Output(ids.GRAPH3, "figure"), Output(ids.ST_RENDERED, "data"),
                   Input(ids.ST_VIEW, "data"), Input(ids.ST_SEL, "data"), Input(ids.ST_INTERP, "data"),
-                  Input(ids.ST_Z, "data"), State(ids.ST_CAM, "data"), State(ids.ST_RENDERED, "data"),
-                  prevent_initial_call=True)
-    def draw_map(view, sel, interp, z, cam, rendered):
+                  Input(ids.ST_Z, "data"), Input(ids.ST_PREFETCH, "data"),
+                  State(ids.ST_CAM, "data"), State(ids.ST_RENDERED, "data"), prevent_initial_call=True)
+    def draw_map(view, sel, interp, z, prefetch, cam, rendered):
+        """Draws the map into the graph for its dimensionality; on a prefetch request (posted by
+        assets/clientside.js once the shown map is idle) draws the sibling map into the hidden
+        graph, so a later 2-D <-> 3-D switch only toggles the graphs."""
+        pre = prefetch if ctx.triggered_id == ids.ST_PREFETCH else None
+        if ctx.triggered_id == ids.ST_PREFETCH and not isinstance(prefetch, dict):
+            raise PreventUpdate
         try:
-            r = render.render_map(urlstate.merge(view, sel, interp, z, cam), rendered, catalog)
+            r = render.render_graphs(urlstate.merge(view, sel, interp, z, cam), rendered, catalog, pre)
         except LatentdashError as e:
-            log.warning("map: %s", e)
+            if str(e):
+                log.warning("map: %s", e)
             raise PreventUpdate from None
-        if r["kind"] == "full":
-            return r["figure"], r["rendered"]
-        return (to_patch(r["ops"]) if r["kind"] == "patch" else no_update), r["rendered"]
+        figs = []
+        for d in ("2", "3"):
+            f = r["figs"][d]
+            figs.append(no_update if f is None or f["kind"] == "none" else
+                        f["figure"] if f["kind"] == "full" else to_patch(f["ops"]))
+        return figs[0], figs[1], r["rendered"]
 
     @app.callback(Output(ids.INS_ORIG, "src"), Output(ids.INS_RECON, "src"), Output(ids.INS_LABEL, "children"),
                   Output(ids.INS_BAR, "src"), Output(ids.INS_NBRS, "children"),
@@ -218,7 +237,8 @@ def register_clientside(app):
         ClientsideFunction("latentdash", "hover"),
         Output(ids.TIP, "show"), Output(ids.TIP, "bbox"), Output(ids.TIP_IMG, "src"),
         Output(ids.TIP_LABEL, "children"),
-        Input(ids.GRAPH, "hoverData"), State(ids.ST_VIEW, "data"), State(ids.ST_META, "data"))
+        Input(ids.GRAPH, "hoverData"), Input(ids.GRAPH3, "hoverData"), State(ids.ST_VIEW, "data"),
+        State(ids.ST_META, "data"))
     app.clientside_callback(  # hands the drag loop (assets/clientside.js) what it must send
         ClientsideFunction("latentdash", "dragContext"),
         Output(ids.ST_DRAG, "data"),
@@ -228,6 +248,10 @@ def register_clientside(app):
         ClientsideFunction("latentdash", "marker"),
         Output(ids.MARKER, "className"),
         Input(ids.GRAPH, "figure"), prevent_initial_call=True)
+    app.clientside_callback(  # show the graph for the map's dimensionality; ask for the sibling
+        ClientsideFunction("latentdash", "shown"),
+        Output(ids.BOX_OF[ids.GRAPH], "className"), Output(ids.BOX_OF[ids.GRAPH3], "className"),
+        Input(ids.ST_RENDERED, "data"), prevent_initial_call=True)
     app.clientside_callback(
         ClientsideFunction("latentdash", "replaceUrl"),
         Output(ids.ST_URL_REPLACE, "modified_timestamp"),

@@ -43,13 +43,22 @@ def _labelled(label, control, cls=""):
     return html.Div([html.Span(label, className="ld-label"), control], className=f"ld-field {cls}")
 
 
+def _graph(gid: str, cls: str, message: str):
+    """One of the two map graphs (2-D, 3-D); CSS shows the one with class ld-on."""
+    return html.Div(dcc.Graph(id=gid, figure=empty_figure(message), clear_on_unhover=True,
+                              responsive=True, style={"height": "100%", "width": "100%"},
+                              config={"scrollZoom": True, "displaylogo": False,
+                                      "modeBarButtonsToRemove": ["select2d", "lasso2d"]}),
+                    id=ids.BOX_OF[gid], className=cls)
+
+
 def build_layout(catalog, prefix: str = "/"):
     view = catalog.get(catalog.default)
     opts = control_options(view)
     space, method, dims = view.map_parts(view.default_map())
     stores = [dcc.Store(id=i) for i in (ids.ST_VIEW, ids.ST_SEL, ids.ST_INTERP, ids.ST_Z, ids.ST_CAM,
                                         ids.ST_RENDERED, ids.ST_SLIDERKEY, ids.ST_URL_REPLACE, ids.ST_DRAG,
-                                        ids.ST_DRAGOUT)]
+                                        ids.ST_DRAGOUT, ids.ST_PREFETCH)]
     meta = {"prefix": prefix, "traces": {v.name: v.trace_names for v in catalog.views.values()}}
     header = html.Header([
         html.Div([html.H1("latentdash"), html.Span("latent space explorer", className="ld-sub")],
@@ -75,11 +84,8 @@ def build_layout(catalog, prefix: str = "/"):
         html.P("Scroll to zoom, drag to pan (3D: drag to rotate). Hover a dot to see its image, "
                "click it to inspect it. Click a class in the legend to hide it.", className="ld-hint"),
         html.Div([
-            dcc.Loading(dcc.Graph(id=ids.GRAPH, figure=empty_figure("Loading the map..."),
-                                  clear_on_unhover=True, className="ld-graph", responsive=True,
-                                  style={"height": "100%", "width": "100%"},
-                                  config={"scrollZoom": True, "displaylogo": False,
-                                          "modeBarButtonsToRemove": ["select2d", "lasso2d"]}),
+            dcc.Loading(html.Div([_graph(ids.GRAPH, "ld-graph ld-on", "Loading the map..."),
+                                  _graph(ids.GRAPH3, "ld-graph", "")], className="ld-graphs"),
                         delay_show=400, type="circle", overlay_style={"visibility": "visible"},
                         parent_style={"height": "100%"}),
             html.Div(id=ids.MARKER, className="ld-marker", title="slider vector"),

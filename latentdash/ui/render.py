@@ -86,6 +86,48 @@ def render_map(state: dict, rendered, catalog) -> dict:
     return {"kind": "patch", "ops": ops, "rendered": rec}
 
 
+def sibling_map(view, map_name: str):
+    """The same space and method in the other dimensionality (2-D <-> 3-D), or None."""
+    space, method, dims = view.map_parts(map_name)
+    other = f"{space}-{method}-{5 - dims}d"
+    return other if other in view.map_names else None
+
+
+def render_graphs(state: dict, rendered, catalog, prefetch=None) -> dict:
+    """The page has two map graphs, one for 2-D and one for 3-D maps; the one matching the
+    state's map is shown, the other stays mounted (hidden) with what it last drew, so switching
+    2-D <-> 3-D back and forth only toggles them (plotly never tears down a WebGL scene).
+
+    rendered: {"key": shown graph's key, "active": "2"|"3", "g": {"2": record, "3": record}}.
+    prefetch: {"for": key} asks to draw the sibling map (other dimensionality) into the hidden
+    graph while the user looks at the shown one; ignored unless `for` is still the shown key.
+    Returns {"figs": {"2": render_map result or None, "3": ...}, "rendered": new record}."""
+    view = _view(catalog, state)
+    if state.get("map") not in view.map_names:
+        raise Reject(f"model {view.name!r} has no map {state.get('map')!r}")
+    graphs = dict(rendered.get("g") or {}) if isinstance(rendered, dict) else {}
+    graphs = {k: v for k, v in graphs.items() if k in ("2", "3") and isinstance(v, dict)}
+    dims = str(view.map_parts(state["map"])[2])
+    figs = {"2": None, "3": None}
+    if prefetch is not None:
+        other = sibling_map(view, state["map"])
+        key = f"{view.name}|{state['map']}|{state.get('rev', 0)}"
+        if (not isinstance(prefetch, dict) or prefetch.get("for") != key or other is None
+                or graphs.get(dims, {}).get("key") != key):
+            raise Reject("")              # stale or nothing to prefetch: not an error
+        sib = str(5 - int(dims))
+        r = render_map(dict(state, map=other, cam=None), graphs.get(sib), catalog)
+        if r["kind"] == "none":
+            raise Reject("")
+        figs[sib] = r
+        graphs[sib] = r["rendered"]
+    else:
+        r = render_map(state, graphs.get(dims), catalog)
+        figs[dims] = r
+        graphs[dims] = r["rendered"]
+    return {"figs": figs, "rendered": {"key": graphs[dims]["key"], "active": dims, "g": graphs}}
+
+
 # ----------------------------------------------------------------------------- inspector
 def render_inspector(state: dict, catalog) -> dict:
     view = _view(catalog, state)

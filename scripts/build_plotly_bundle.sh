@@ -1,0 +1,228 @@
+#!/usr/bin/env bash
+# Rebuild latentdash/assets/vendor/plotly-latentdash.min.js: a minified
+# plotly.js partial bundle containing only the scatter, scattergl and
+# scatter3d traces (plus plotly's core: legend, colorbar/colorscales, fx/hover,
+# modebar, shapes, annotations, ...). The full plotly.min.js (~4.8 MB) takes ~2 s
+# to parse+evaluate in headless Chromium; this bundle is a fraction of that.
+#
+# Needs: bash, node (>= 18), npm with access to the npm registry, tar,
+# sha512sum/openssl. Nothing else from the internet (no git clone).
+#
+# Approach (mirrors plotly.js's own tasks/custom_bundle.mjs + partial_bundle.mjs
+# + util/bundle_wrapper.mjs, which are not shipped in the npm tarball):
+#   1. `npm pack plotly.js@$PLOTLY_VERSION` (checked against a pinned sha512)
+#   2. install its runtime dependencies + the esbuild toolchain it builds with,
+#      resolving versions as of $NPM_BEFORE (npm --before) so that
+#      re-runs resolve the same dependency tree
+#   3. write lib/index-latentdash.js (same form as lib/index-*.js)
+#   4. esbuild it with plotly's own esbuild-config.js settings (iife, globalName
+#      Plotly, glsl/inline-css/environment plugins, regl -> @plotly/regl alias,
+#      define global=window), minify, plus plotly's "strip meta attributes"
+#      step (descriptions etc.), then add plotly's UMD wrapper (which also sets
+#      window.Plotly) and a licence header
+#   5. write output atomically (tmp file + mv) and copy plotly's LICENSE
+#
+# Usage: scripts/build_plotly_bundle.sh        (from anywhere)
+set -euo pipefail
+
+PLOTLY_VERSION=4.1.1
+PLOTLY_INTEGRITY='sha512-fYLAOj091/+M4h1rmtVIkRIpdkz5/P9IdNUeB9wKmCUyvewuUdlCYR5ryqDWP7Cb36Dn4EvSrs6YKvRJ9ukNdQ=='
+# Resolve every (transitive) dependency as the registry stood on the day this
+# script was written (npm --before), so re-runs resolve the same tree. (Not the
+# plotly release date: some of its pinned build plugins were published later.)
+NPM_BEFORE='2026-11-24T00:00:00Z'
+# Build-only tools, pinned to versions compatible with plotly.js 4.1.1's
+# devDependencies (esbuild ^0.28.1, esbuild-plugin-* as listed there).
+BUILD_DEPS=(
+    esbuild@0.28.2
+    esbuild-plugin-glsl@1.4.2
+    esbuild-plugin-inline-css@0.0.1
+    esbuild-plugin-environment@0.5.0
+    stream-browserify@3.0.0
+    buffer@6.0.3
+)
+TRACES=(scatter scattergl scatter3d)
+BUNDLE_NAME=latentdash
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUT_DIR="$REPO_ROOT/latentdash/assets/vendor"
+OUT_JS="$OUT_DIR/plotly-$BUNDLE_NAME.min.js"
+OUT_LICENSE="$OUT_DIR/plotly.js-LICENSE.txt"
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/plotly-bundle.XXXXXX")"
+TMP_JS=""
+TMP_LICENSE=""
+cleanup() {
+    rm -rf "$WORK"
+    [[ -n "$TMP_JS" ]] && rm -f "$TMP_JS"
+    [[ -n "$TMP_LICENSE" ]] && rm -f "$TMP_LICENSE"
+    return 0
+}
+trap cleanup EXIT
+
+log() { printf '[build_plotly_bundle] %s\n' "$*" >&2; }
+
+NPM_FLAGS=(--no-audit --no-fund --no-update-notifier --loglevel=error)
+
+# ---------------------------------------------------------------- 1. fetch
+log "fetching plotly.js@$PLOTLY_VERSION from the npm registry"
+cd "$WORK"
+TARBALL="$(npm pack "plotly.js@$PLOTLY_VERSION" "${NPM_FLAGS[@]}" 2>/dev/null | tail -n 1)"
+[[ -f "$TARBALL" ]] || { log "npm pack did not produce a tarball"; exit 1; }
+if command -v openssl >/dev/null 2>&1; then
+    got="sha512-$(openssl dgst -sha512 -binary "$TARBALL" | base64 -w0)"
+else
+    got="sha512-$(sha512sum "$TARBALL" | cut -d' ' -f1 | xxd -r -p | base64 -w0)"
+fi
+if [[ "$got" != "$PLOTLY_INTEGRITY" ]]; then
+    log "integrity mismatch for $TARBALL: got $got"
+    exit 1
+fi
+tar -xzf "$TARBALL"
+PKG="$WORK/package"
+cd "$PKG"
+
+# ---------------------------------------------------------------- 2. install
+# Keep only runtime dependencies; drop devDependencies (karma, canvas, ...)
+# and scripts, then add the build-only tools.
+node - "${BUILD_DEPS[@]}" <<'EOF'
+const fs = require('fs');
+const pkg = JSON.parse(fs.readFileSync('package.json', 'utf8'));
+delete pkg.devDependencies;
+delete pkg.scripts;
+delete pkg.overrides;
+for (const spec of process.argv.slice(2)) {
+    const at = spec.lastIndexOf('@');
+    pkg.dependencies[spec.slice(0, at)] = spec.slice(at + 1);
+}
+fs.writeFileSync('package.json', JSON.stringify(pkg, null, 2));
+EOF
+log "installing dependencies (resolved as of $NPM_BEFORE)"
+# --ignore-scripts: no install scripts needed (esbuild finds its
+# @esbuild/<platform> binary package without its postinstall).
+npm install --ignore-scripts --before="$NPM_BEFORE" "${NPM_FLAGS[@]}" >&2
+
+# esbuild-config.js requires ./tasks/util/constants.js (only for its devtools
+# configs), which the npm tarball does not ship: provide the one value it uses.
+mkdir -p tasks/util
+cat > tasks/util/constants.js <<'EOF'
+'use strict';
+var path = require('path');
+module.exports = { pathToRoot: path.join(__dirname, '..', '..') };
+EOF
+
+# ---------------------------------------------------------------- 3. index
+{
+    printf "'use strict';\n\nvar Plotly = require('./core');\n\nPlotly.register([\n    // traces\n"
+    for t in "${TRACES[@]}"; do printf "    require('./%s'),\n" "$t"; done
+    printf "]);\n\nmodule.exports = Plotly;\n"
+} > "lib/index-$BUNDLE_NAME.js"
+for t in "${TRACES[@]}"; do [[ -f "lib/$t.js" ]] || { log "no such trace: $t"; exit 1; }; done
+
+# ---------------------------------------------------------------- 4. bundle
+TRACE_LIST="$(IFS=,; echo "${TRACES[*]}")"
+TRACE_LIST="${TRACE_LIST//,/, }"
+cat > build-latentdash.js <<'EOF'
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const { build } = require('esbuild');
+const { esbuildConfig } = require('./esbuild-config.js');
+
+const [index, outfile, header] = process.argv.slice(2);
+
+// plotly.js tasks/compress_attributes.js: strip meta attributes
+// (description, requiredOpts, otherOpts, role, hrName) used only by the plot
+// schema / docs. Restricted to plotly's own src/ (where they live).
+const WS = '\\s*', COMMA = ',?';
+const re = (s) => new RegExp(WS + s + COMMA, 'g');
+const regexes = [
+    re("description: '.*'"),
+    re('description: \\[[\\s\\S]*?\\]\\.join\\([\\s\\S]*?\\)'),
+    re('requiredOpts: \\[[\\s\\S]*?\\]'),
+    re('otherOpts: \\[[\\s\\S]*?\\]'),
+    re("role: '.*'"),
+    re("hrName: '.*'"),
+];
+const srcDir = path.join(__dirname, 'src') + path.sep;
+const stripMeta = {
+    name: 'strip-meta-attributes',
+    setup(b) {
+        b.onLoad({ filter: /\.js$/ }, async (args) => {
+            if (!args.path.startsWith(srcDir)) return undefined;
+            let c = await fs.promises.readFile(args.path, 'utf8');
+            for (const r of regexes) c = c.replace(r, '');
+            return { contents: c, loader: 'js' };
+        });
+    },
+};
+
+(async () => {
+    const config = {
+        ...esbuildConfig,
+        entryPoints: [index],
+        outfile,
+        minify: true,
+        sourcemap: false,
+        logLevel: 'warning',
+        plugins: esbuildConfig.plugins.concat([stripMeta]),
+    };
+    await build(config);
+    // esbuild may emit a sibling .css for the inline-css plugin; plotly drops it
+    const css = outfile.replace(/\.js$/, '.css');
+    if (fs.existsSync(css)) fs.unlinkSync(css);
+
+    // plotly.js tasks/util/bundle_wrapper.mjs addWrapper(): UMD-ish wrapper
+    // that also sets window.Plotly; plus the dist licence header.
+    const body = fs.readFileSync(outfile, 'utf8');
+    const out = [
+        header,
+        '(',
+        ' function(root, factory) {',
+        '  if (typeof module === "object" && module.exports) {',
+        '   module.exports = factory();',
+        '  } else {',
+        '   root.moduleName = factory();',
+        '  }',
+        '} (typeof self !== "undefined" ? self : this, () => {',
+        body,
+        'window.Plotly = Plotly;',
+        'return Plotly;',
+        '}));',
+        '',
+    ].join('\n');
+    fs.writeFileSync(outfile, out);
+})().catch((e) => { console.error(e); process.exit(1); });
+EOF
+
+HEADER="/**
+* plotly.js ($BUNDLE_NAME - minified) v$PLOTLY_VERSION
+* Partial bundle, traces included: $TRACE_LIST
+* Built by scripts/build_plotly_bundle.sh from the npm package plotly.js@$PLOTLY_VERSION
+* Copyright 2012-2026, Plotly, Inc.
+* All rights reserved.
+* Licensed under the MIT license (see plotly.js-LICENSE.txt next to this file)
+*/"
+
+log "bundling (esbuild, minified): $TRACE_LIST"
+node build-latentdash.js "./lib/index-$BUNDLE_NAME.js" "$WORK/bundle.min.js" "$HEADER"
+
+# sanity: the version and the registered traces must be in the bundle
+grep -q "\"$PLOTLY_VERSION\"" "$WORK/bundle.min.js" || { log "version string missing from bundle"; exit 1; }
+
+# ---------------------------------------------------------------- 5. output
+mkdir -p "$OUT_DIR"
+TMP_JS="$(mktemp "$OUT_DIR/.plotly-$BUNDLE_NAME.min.js.XXXXXX")"
+cp "$WORK/bundle.min.js" "$TMP_JS"
+chmod 644 "$TMP_JS"
+mv -f "$TMP_JS" "$OUT_JS"
+TMP_JS=""
+TMP_LICENSE="$(mktemp "$OUT_DIR/.plotly.js-LICENSE.txt.XXXXXX")"
+cp "$PKG/LICENSE" "$TMP_LICENSE"
+chmod 644 "$TMP_LICENSE"
+mv -f "$TMP_LICENSE" "$OUT_LICENSE"
+TMP_LICENSE=""
+
+size=$(wc -c < "$OUT_JS")
+gz=$(gzip -9c "$OUT_JS" | wc -c)
+log "wrote ${OUT_JS#"$REPO_ROOT"/} ($size bytes, $gz gzipped) and ${OUT_LICENSE#"$REPO_ROOT"/}"
