@@ -157,7 +157,48 @@ const stripMeta = {
     },
 };
 
+// src/registry.js require()s maplibre-gl's CSS (~83 kB) but only runs that
+// require when a trace with the 'map' base plot (scattermap, ...) is
+// registered; none is in this bundle, so bundle an empty module instead.
+const dropMaplibreCss = {
+    name: 'drop-maplibre-css',
+    setup(b) {
+        b.onResolve({ filter: /^maplibre-gl\/dist\/maplibre-gl\.css$/ },
+            () => ({ path: 'maplibre-gl.css', namespace: 'latentdash-empty' }));
+        b.onLoad({ filter: /.*/, namespace: 'latentdash-empty' },
+            () => ({ contents: '', loader: 'js' }));
+    },
+};
+
+// Same as esbuild-plugin-inline-css (which plotly's config uses), except that
+// the <style> id hashes the path relative to the package root, not the
+// absolute (random temp dir) path, so that rebuilds are byte-identical.
+const crypto = require('crypto');
+const inlineCss = {
+    name: 'esbuild-plugin-inline-css',
+    setup(b) {
+        b.onLoad({ filter: /\.(css)$/ }, async (args) => {
+            const rel = path.relative(__dirname, path.resolve(args.resolveDir || '', args.path));
+            const id = crypto.createHash('sha256').update(rel).digest('hex');
+            const css = await fs.promises.readFile(args.path, 'utf8');
+            return {
+                loader: 'js',
+                contents: `(function(){
+        if (!document.getElementById('${id}')) {
+            var e = document.createElement('style');
+            e.id = '${id}';
+            e.textContent = \`${css}\`;
+            document.head.appendChild(e);
+        }
+    })();`,
+            };
+        });
+    },
+};
+
 (async () => {
+    const plugins = esbuildConfig.plugins.map((pl) => (pl.name === 'esbuild-plugin-inline-css' ? inlineCss : pl));
+    if (!plugins.includes(inlineCss)) throw new Error('esbuild-config.js no longer uses esbuild-plugin-inline-css; update build script');
     const config = {
         ...esbuildConfig,
         entryPoints: [index],
@@ -165,7 +206,7 @@ const stripMeta = {
         minify: true,
         sourcemap: false,
         logLevel: 'warning',
-        plugins: esbuildConfig.plugins.concat([stripMeta]),
+        plugins: [dropMaplibreCss].concat(plugins, [stripMeta]),
     };
     await build(config);
     // esbuild may emit a sibling .css for the inline-css plugin; plotly drops it
@@ -209,6 +250,9 @@ node build-latentdash.js "./lib/index-$BUNDLE_NAME.js" "$WORK/bundle.min.js" "$H
 
 # sanity: the version and the registered traces must be in the bundle
 grep -q "\"$PLOTLY_VERSION\"" "$WORK/bundle.min.js" || { log "version string missing from bundle"; exit 1; }
+for t in "${TRACES[@]}"; do
+    grep -q "name:\"$t\"" "$WORK/bundle.min.js" || { log "trace $t missing from bundle"; exit 1; }
+done
 
 # ---------------------------------------------------------------- 5. output
 mkdir -p "$OUT_DIR"
