@@ -1,4 +1,49 @@
 /* latentdash clientside code: work that needs no server round trip, and the slider hot path. */
+
+/* plotly.js: dcc.Graph loads window._dashPlotlyJSURL when it first mounts; point it at our own
+   bundle (assets/vendor/, built by scripts/build_plotly_bundle.sh: only the scatter, scattergl
+   and scatter3d traces, 1.8 MB instead of 4.8 MB, about half the parse time) and start fetching it
+   now, so it is in the cache by the time the map mounts. */
+(function () {
+  const me = document.currentScript && document.currentScript.src;
+  if (!me) { return; }
+  const url = new URL("vendor/plotly-latentdash.min.js", me).href;
+  Object.defineProperty(window, "_dashPlotlyJSURL", {configurable: true, get: () => url, set: () => {}});
+  // Draw every figure at its graph box's size straight away: plotly otherwise draws at a default
+  // 700x450 when the graph mounts before its box is laid out, and dcc.Graph's resize then redraws
+  // all WebGL points a second time. So: react() gets the box size, and Plots.resize() (which
+  // dcc.Graph calls after each plot) is skipped when the size did not change.
+  const fit = (el, layout) => {
+    if (!el || !(el.clientWidth > 0) || !(el.clientHeight > 0) || !layout || layout.width || layout.height) {
+      return layout;
+    }
+    return Object.assign({}, layout, {width: el.clientWidth, height: el.clientHeight});
+  };
+  Object.defineProperty(window, "Plotly", {configurable: true, get: () => undefined, set: (P) => {
+    Object.defineProperty(window, "Plotly", {value: P, writable: true, configurable: true});
+    if (!P || !P.Plots || !P.react) { return; }
+    const react = P.react, resize = P.Plots.resize;
+    P.react = function (gd, data, layout, config) {
+      const el = typeof gd === "string" ? document.getElementById(gd) : gd;
+      if (data && !Array.isArray(data) && typeof data === "object") {   // react(gd, figure)
+        return react.call(this, gd, Object.assign({}, data, {layout: fit(el, data.layout || {})}));
+      }
+      return react.call(this, gd, data, fit(el, layout || {}), config);
+    };
+    P.Plots.resize = function (gd) {
+      const el = typeof gd === "string" ? document.getElementById(gd) : gd;
+      const fl = el && el._fullLayout;
+      if (!el || !fl || !(el.clientWidth > 0)) { return resize.apply(this, arguments); }
+      if (Math.abs(fl.width - el.clientWidth) <= 1 && Math.abs(fl.height - el.clientHeight) <= 1) {
+        return Promise.resolve(el);
+      }
+      return P.relayout(el, {width: el.clientWidth, height: el.clientHeight});
+    };
+  }});
+  const link = document.createElement("link");
+  link.rel = "preload"; link.as = "script"; link.href = url;
+  document.head.appendChild(link);
+})();
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   latentdash: {
     /* Hover card: the point's thumbnail (fetched on demand from /thumb/...) and its label. */
@@ -51,6 +96,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     },
     /* Keeps the 2-D slider-vector overlay on the figure's committed position after redraws. */
     marker: function () {
+      window.latentdashResize.watch();
       window.latentdashMarker.ensure(40);
       return window.dash_clientside.no_update;
     },
@@ -66,6 +112,29 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     }
   }
 });
+
+/* Map resizing: the graphs follow their container's size, redrawn only when it really changed
+   (a redraw of 70k WebGL points is not free). */
+window.latentdashResize = {
+  timer: null,
+  watch: function () {
+    const box = document.querySelector(".ld-graphs");
+    if (!box || box.__ldWatched || !window.ResizeObserver) { return; }
+    box.__ldWatched = true;
+    new ResizeObserver(() => {
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => {
+        const w = Math.round(box.clientWidth), h = Math.round(box.clientHeight);
+        document.querySelectorAll(".ld-graphs .js-plotly-plot").forEach((gd) => {
+          const fl = gd._fullLayout;      // plotted at another size than the box has now?
+          if (window.Plotly && fl && w > 0 && h > 0 && (Math.abs(fl.width - w) > 1 || Math.abs(fl.height - h) > 1)) {
+            window.Plotly.Plots.resize(gd).catch(() => {});
+          }
+        });
+      }, 150);
+    }).observe(box);
+  }
+};
 
 /* Prefetch of the sibling map (same map, other dimensionality) into the hidden graph: once per
    shown map, after the page has been idle for a moment, so it never competes with a first draw. */
@@ -89,7 +158,7 @@ window.latentdashPrefetch = {
       };
       if (window.requestIdleCallback) { window.requestIdleCallback(run, {timeout: 3000}); } else { run(); }
     };
-    this.timer = setTimeout(check, 300);
+    this.timer = setTimeout(check, 1500);   // let the first draw settle and the user start
   }
 };
 ["pointerdown", "wheel", "keydown"].forEach((t) => window.addEventListener(t, () => {

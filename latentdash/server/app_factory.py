@@ -89,6 +89,8 @@ def create_app(config: ServeConfig | None = None, explorers=None, progress=True)
     app = dash.Dash(
         __name__, assets_folder=str(ASSETS), title="latentdash Explorer", update_title=None,
         suppress_callback_exceptions=True, serve_locally=True,
+        # assets/vendor/ holds our plotly.js bundle: served, but loaded on demand (clientside.js)
+        assets_path_ignore=["vendor"],
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}])
     prefix = app.config.requests_pathname_prefix or "/"
     catalog.url_prefix = prefix

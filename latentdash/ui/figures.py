@@ -144,6 +144,7 @@ def map_figure(view, map_name: str, colour: str, overlays: dict, cam=None, rev: 
     ranges = [[round(a, 5), round(b, 5)] for a, b in zip(lo - pad, hi + pad)]
     layout = {
         "uirevision": f"{view.name}|{map_name}|{rev}",
+        "autosize": True,          # take the graph box's size on the first draw (no second draw)
         "margin": {"l": 4, "r": 4, "t": 30, "b": 4},
         "paper_bgcolor": "white", "plot_bgcolor": "white",
         "hovermode": "closest", "dragmode": "pan" if dims == 2 else "turntable",
@@ -184,6 +185,6 @@ def colour_ops(view, map_name: str, colour: str) -> list[dict]:
 
 def empty_figure(message: str = "") -> dict:
     return {"data": [], "layout": {
-        "xaxis": {"visible": False}, "yaxis": {"visible": False}, "paper_bgcolor": "white",
+        "autosize": True, "xaxis": {"visible": False}, "yaxis": {"visible": False}, "paper_bgcolor": "white",
         "plot_bgcolor": "white", "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
         "annotations": [{"text": message, "showarrow": False, "font": {"size": 16}}] if message else []}}

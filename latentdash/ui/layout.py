@@ -45,8 +45,10 @@ def _labelled(label, control, cls=""):
 
 def _graph(gid: str, cls: str, message: str):
     """One of the two map graphs (2-D, 3-D); CSS shows the one with class ld-on."""
+    # responsive=False: dcc.Graph's own resize detector also fires when nothing changed size,
+    # and each resize redraws all points; assets/clientside.js resizes on real size changes only
     return html.Div(dcc.Graph(id=gid, figure=empty_figure(message), clear_on_unhover=True,
-                              responsive=True, style={"height": "100%", "width": "100%"},
+                              responsive=False, style={"height": "100%", "width": "100%"},
                               config={"scrollZoom": True, "displaylogo": False,
                                       "modeBarButtonsToRemove": ["select2d", "lasso2d"]}),
                     id=ids.BOX_OF[gid], className=cls)
