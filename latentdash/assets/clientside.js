@@ -139,7 +139,7 @@ window.latentdashResize = {
 /* Prefetch of the sibling map (same map, other dimensionality) into the hidden graph: once per
    shown map, after the page has been idle for a moment, so it never competes with a first draw. */
 window.latentdashPrefetch = {
-  timer: null, asked: null, lastInput: 0, quiet: 1200,
+  timer: null, asked: null, lastInput: 0, quiet: 4000,   // only when the user dwells on a map
   schedule: function (rendered) {
     const key = rendered && rendered.key;
     if (!key || this.asked === key) { return; }
