@@ -77,9 +77,12 @@ def colour_values(view, colour: str, map_name: str):
 def marker_specs(view, colour: str, map_name: str, dims: int) -> list[dict]:
     """One marker dict per class trace for this colouring."""
     size = POINT_SIZE_2D if dims == 2 else POINT_SIZE_3D
+    # 3-D points are drawn as glyph meshes: a square is 2 triangles where a circle is dozens,
+    # which halves the time to draw 70k points in software WebGL; at 2 px they look the same
+    shape = {} if dims == 2 else {"symbol": "square"}
     vals = colour_values(view, colour, map_name)
     if vals is None:
-        return [{"size": size, "color": PALETTE[c % len(PALETTE)], "opacity": 0.8}
+        return [{"size": size, "color": PALETTE[c % len(PALETTE)], "opacity": 0.8, **shape}
                 for c in view.trace_classes]
     finite = vals[np.isfinite(vals)]
     if colour.startswith("dim"):
@@ -95,7 +98,7 @@ def marker_specs(view, colour: str, map_name: str, dims: int) -> list[dict]:
     specs = []
     for t, idx in enumerate(view.trace_idx):
         m = {"size": size, "color": b64(np.nan_to_num(vals[idx], nan=cmin)), "colorscale": scale,
-             "cmin": cmin, "cmax": cmax, "opacity": 0.85, "showscale": t == 0}
+             "cmin": cmin, "cmax": cmax, "opacity": 0.85, "showscale": t == 0, **shape}
         if t == 0:
             m["colorbar"] = {"title": {"text": title}, "thickness": 12, "len": 0.5, "x": 1.0,
                              "y": 0.0, "yanchor": "bottom"}
