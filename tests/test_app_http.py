@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import runpy
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -357,6 +358,58 @@ def test_port_in_use_is_one_line(capsys):
         assert main(["serve", "--port", str(port)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and str(port) in err and "in use" in err
+
+
+def test_serve_runs_waitress_end_to_end(pca_checkpoint):
+    """`latentdash serve` as a user starts it: prints the URL, serves the page, the health check
+    and the slider callback over real HTTP; a bad --server value is one line and exit 2."""
+    import subprocess
+    import sys
+
+    import requests
+
+    from .conftest import CACHE
+    from .dashclient import DashClient
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = [sys.executable, "-m", "latentdash.cli", "serve", "--checkpoint", str(pca_checkpoint),
+           "--methods", "pca", "--limit", "2000", "--cache-dir", str(CACHE), "--port", str(port)]
+    bad = subprocess.run(cmd + ["--server", "nginx"], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "nginx" in bad.stderr
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        lines = []
+        while not any("running at" in ln for ln in lines):   # printed once the models are loaded
+            lines.append(proc.stdout.readline())
+            assert lines[-1], "".join(lines)
+        assert f"http://127.0.0.1:{port}/" in lines[-1]
+        base = f"http://127.0.0.1:{port}/"
+        for _ in range(100):
+            try:
+                r = requests.get(base + "healthz", timeout=2)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        assert r.json()["models"] == {"pca-16": 2000}
+        page = requests.get(base, timeout=5)
+        assert page.status_code == 200 and "latentdash Explorer" in page.text
+
+        class Http:
+            def get(self, path):
+                return requests.get(base + path.lstrip("/"), timeout=10)
+
+            def post(self, path, json=None):
+                return requests.post(base + path.lstrip("/"), json=json, timeout=10)
+        dc = DashClient(Http())
+        status, data = dc.call("st-view.data", {"url.search": "", "click-mode.value": "inspect"}, [])
+        view, z = data["response"]["st-view"]["data"], data["response"]["st-z"]["data"]
+        status, data = dc.call("st-dragout.data", {"st-drag.data": {"values": [0.5] * 16}, "st-view.data": view,
+                                                   "st-z.data": z, "st-rendered.data": None}, ["st-drag.data"])
+        assert status == 200 and data["response"]["st-dragout"]["data"]["src"].startswith("data:image/png")
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 def test_unknown_checkpoint_and_dataset(capsys, tmp_path):

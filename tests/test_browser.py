@@ -39,15 +39,16 @@ TRACE = f"(name) => {{ const t = {GD}._fullData.find(t => t.name === name); retu
 
 @pytest.fixture(scope="session")
 def live_server(explorers):
-    from werkzeug.serving import make_server
+    import waitress
 
     from latentdash.server.app_factory import create_app
     app = create_app(explorers=explorers)
-    srv = make_server("127.0.0.1", 0, app.server, threaded=True)
-    th = threading.Thread(target=srv.serve_forever, daemon=True)
+    # the server `latentdash serve` runs (waitress), on a free port, in this process
+    srv = waitress.create_server(app.server, host="127.0.0.1", port=0, threads=4)
+    th = threading.Thread(target=srv.run, daemon=True)
     th.start()
-    yield f"http://127.0.0.1:{srv.server_port}/"
-    srv.shutdown()
+    yield f"http://127.0.0.1:{srv.effective_port}/"
+    srv.close()
 
 
 @pytest.fixture(scope="session")

@@ -31,7 +31,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cache-dir", default=None, help="atlas cache folder")
     p.add_argument("--threads", type=int, default=None,
                    help="torch threads per decode while serving (default 1; 0 = torch default)")
-    p.add_argument("--server", default=None, choices=("waitress", "flask"),
+    p.add_argument("--server", default=None,
                    help="HTTP server: waitress (default; threaded, for many users) or flask (Flask's "
                         "development server; --debug uses it)")
     p.add_argument("--debug", action="store_true", default=None, help="Dash dev tools (local use only)")
