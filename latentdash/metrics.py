@@ -22,21 +22,17 @@ def knn_accuracy(x: np.ndarray, y: np.ndarray, k: int = 5, x_test=None, y_test=N
         idx = nn.kneighbors(q[s:s + 4096], return_distance=False)
         if loo:
             idx = idx[:, 1:]
-        votes = y[idx]
-        pred = np.array([_vote(v) for v in votes])
-        correct += int((pred == yq[s:s + 4096]).sum())
+        correct += int((majority_vote(y[idx]) == yq[s:s + 4096]).sum())
     return correct / len(q)
 
 
-def _vote(v: np.ndarray):
-    vals, counts = np.unique(v, return_counts=True)
-    best = vals[counts == counts.max()]
-    if len(best) == 1:
-        return best[0]
-    for lab in v:  # tie: the nearest neighbour among the tied labels
-        if lab in best:
-            return lab
-    return best[0]
+def majority_vote(votes: np.ndarray) -> np.ndarray:
+    """Per row of neighbour labels [N, k] (nearest first): the most common label; a tie goes to
+    the label of the nearest neighbour among the tied ones. Vectorised."""
+    votes = np.asarray(votes)
+    counts = (votes[:, :, None] == votes[:, None, :]).sum(2)         # [N, k]: votes for each one's label
+    first_best = np.argmax(counts == counts.max(1, keepdims=True), axis=1)
+    return votes[np.arange(len(votes)), first_best]
 
 
 def reconstruction_mse(model, images01: np.ndarray, batch: int = 2048) -> np.ndarray:

@@ -95,9 +95,6 @@ def vote_accuracy(knn_idx: np.ndarray, labels, k: int = ACC_K):
     nearest neighbour among the tied labels), vectorised over all points."""
     if labels is None:
         return None
+    from ..metrics import majority_vote
     labels = np.asarray(labels)
-    votes = labels[knn_idx[:, :k]]                                   # [N, k]
-    counts = (votes[:, :, None] == votes[:, None, :]).sum(2)         # [N, k]: votes for each one's label
-    first_best = np.argmax(counts == counts.max(1, keepdims=True), axis=1)
-    pred = votes[np.arange(len(votes)), first_best]
-    return float((pred == labels).mean())
+    return float((majority_vote(labels[knn_idx[:, :k]]) == labels).mean())
