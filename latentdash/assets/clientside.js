@@ -72,7 +72,8 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
        loop's copy of the state it sends along. */
     dragContext: function (view, z, rendered, meta) {
       const D = window.latentdashDrag;
-      D.ctx = {view: view, z: z, rendered: rendered};
+      // the drag callback only needs which map the page shows (rendered.key), not the per-graph records
+      D.ctx = {view: view, z: z, rendered: rendered ? {key: rendered.key} : null};
       D.prefix = (meta || {}).prefix || "/";
       D.observe();
       return window.dash_clientside.no_update;
