@@ -124,15 +124,10 @@ window.latentdashResize = {
     box.__ldWatched = true;
     new ResizeObserver(() => {
       clearTimeout(this.timer);
-      this.timer = setTimeout(() => {
-        const w = Math.round(box.clientWidth), h = Math.round(box.clientHeight);
-        document.querySelectorAll(".ld-graphs .js-plotly-plot").forEach((gd) => {
-          const fl = gd._fullLayout;      // plotted at another size than the box has now?
-          if (window.Plotly && fl && w > 0 && h > 0 && (Math.abs(fl.width - w) > 1 || Math.abs(fl.height - h) > 1)) {
-            window.Plotly.Plots.resize(gd).catch(() => {});
-          }
-        });
-      }, 150);
+      // Plots.resize (wrapped above) redraws only a graph whose size really changed
+      this.timer = setTimeout(() => document.querySelectorAll(".ld-graphs .js-plotly-plot").forEach((gd) => {
+        if (window.Plotly && gd._fullLayout) { window.Plotly.Plots.resize(gd).catch(() => {}); }
+      }), 150);
     }).observe(box);
   }
 };

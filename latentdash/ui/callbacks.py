@@ -140,9 +140,7 @@ def register_renderers(app, catalog):
         """Draws the map into the graph for its dimensionality; on a prefetch request (posted by
         assets/clientside.js once the shown map is idle) draws the sibling map into the hidden
         graph, so a later 2-D <-> 3-D switch only toggles the graphs."""
-        pre = prefetch if ctx.triggered_id == ids.ST_PREFETCH else None
-        if ctx.triggered_id == ids.ST_PREFETCH and not isinstance(prefetch, dict):
-            raise PreventUpdate
+        pre = (prefetch or {}) if ctx.triggered_id == ids.ST_PREFETCH else None   # {} is refused
         try:
             r = render.render_graphs(urlstate.merge(view, sel, interp, z, cam), rendered, catalog, pre)
         except LatentdashError as e:
@@ -203,7 +201,7 @@ def register_renderers(app, catalog):
         except LatentdashError as e:
             log.warning("slider: %s", e)
             raise PreventUpdate from None
-        key = f"{state.get('model')}|{state.get('map')}|{state.get('rev', 0)}"
+        key = render.map_key(state.get('model'), state)
         shown = isinstance(rendered, dict) and rendered.get("key") == key
         return {"src": r["src"], "key": key, "pt": r["pt"] if shown else None}
 

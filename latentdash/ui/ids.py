@@ -16,7 +16,6 @@ MODEL = "model"
 SPACE, METHOD, DIMS, COLOUR, CLICK_MODE = "space", "method", "dims", "colour", "click-mode"
 GRAPH = "map"                       # the 2-D map graph
 GRAPH3 = "map3d"                    # the 3-D map graph (both stay mounted; one is shown)
-GRAPH_OF = {2: GRAPH, 3: GRAPH3}
 BOX_OF = {GRAPH: "map-box", GRAPH3: "map3d-box"}   # their wrappers; class ld-on = shown
 ST_PREFETCH = "st-prefetch"         # {"for": key}: draw the other dimensionality in the hidden graph
 TIP, TIP_IMG, TIP_LABEL = "map-tip", "map-tip-img", "map-tip-label"

@@ -60,13 +60,18 @@ def compute_overlays(state, view, names) -> dict:
     return out
 
 
+def map_key(model, state: dict) -> str:
+    """What a drawn map figure shows: model, map and revision (also its plotly uirevision)."""
+    return f"{model}|{state.get('map')}|{state.get('rev', 0)}"
+
+
 def render_map(state: dict, rendered, catalog) -> dict:
     """{"kind": "full", "figure"} | {"kind": "patch", "ops"} | {"kind": "none"}, plus the new
     `rendered` record (what the browser's figure now shows)."""
     view = _view(catalog, state)
     if state.get("map") not in view.map_names:
         raise Reject(f"model {view.name!r} has no map {state.get('map')!r}")
-    key = f"{view.name}|{state['map']}|{state.get('rev', 0)}"
+    key = map_key(view.name, state)
     inputs = _overlay_inputs(state)
     rec = {"key": key, "colour": state.get("colour"), "ov": inputs}
     if not isinstance(rendered, dict) or rendered.get("key") != key:
@@ -111,7 +116,7 @@ def render_graphs(state: dict, rendered, catalog, prefetch=None) -> dict:
     figs = {"2": None, "3": None}
     if prefetch is not None:
         other = sibling_map(view, state["map"])
-        key = f"{view.name}|{state['map']}|{state.get('rev', 0)}"
+        key = map_key(view.name, state)
         if (not isinstance(prefetch, dict) or prefetch.get("for") != key or other is None
                 or graphs.get(dims, {}).get("key") != key):
             raise Reject("")              # stale or nothing to prefetch: not an error
