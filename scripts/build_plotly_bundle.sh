@@ -111,6 +111,93 @@ var path = require('path');
 module.exports = { pathToRoot: path.join(__dirname, '..', '..') };
 EOF
 
+# ---------------------------------------------------------------- 2b. patch
+# Three small changes to the 3-D (gl-plot3d / gl-scatter3d) code that plotly.js
+# vendors in stackgl_modules/index.js. Each must match exactly once, or the
+# build stops: a new plotly.js version needs them looked at again.
+#  1. The filled square marker '■' (scatter3d marker.symbol "square", which
+#     latentdash's 3-D map uses) becomes one exact quad: 2 triangles and 4
+#     edges spanning the traced glyph's bounds, instead of the font-traced
+#     polygon (6 triangles, 8 edges). Same size and look; a third of the
+#     vertices to build, upload and draw for every point.
+#  2. Pick buffers (what the mouse hovers and clicks) are drawn when the mouse
+#     next asks for them, not on every frame after a change. A new figure or a
+#     rotation no longer pays a second full drawing of every point plus a
+#     GPU read-back; hover pays it once, on the first move after a change.
+#  3. A 3-D click is reported on release, when the mouse went up (almost)
+#     where it went down. Upstream reports it on press, and only if a frame
+#     is drawn while the button is held: a quick click on a large map drawn in
+#     software WebGL was lost, and every rotation that started on a point
+#     also selected that point.
+log "patching the 3-D scene code (square glyph, on-demand picking, quick clicks)"
+node - <<'EOF'
+const fs = require('fs');
+const file = 'stackgl_modules/index.js';
+let src = fs.readFileSync(file, 'utf8');
+const patches = [
+    ['square glyph',
+     "  //Save cached symbol\n  return fontCache[symbol] = [triSymbol, lineSymbol, bounds]\n",
+     "  // latentdash: the filled square as one exact quad over the traced glyph's bounds\n" +
+     "  if(symbol === '\\u25a0' && bounds[0][0] < bounds[1][0] && bounds[0][1] < bounds[1][1]) {\n" +
+     "    var q = [[bounds[0][0], bounds[0][1]], [bounds[1][0], bounds[0][1]],\n" +
+     "             [bounds[1][0], bounds[1][1]], [bounds[0][0], bounds[1][1]]]\n" +
+     "    triSymbol = {positions: q, cells: [[0, 1, 2], [0, 2, 3]]}\n" +
+     "    lineSymbol = {positions: q, edges: [[0, 1], [1, 2], [2, 3], [3, 0]]}\n" +
+     "  }\n\n" +
+     "  //Save cached symbol\n  return fontCache[symbol] = [triSymbol, lineSymbol, bounds]\n"],
+    ['no pick pass per frame',
+     "    if(pickDirty) {\n      pickDirty = false\n      renderPick()\n    }\n",
+     "    // latentdash: pick buffers are drawn on demand, in the mouse listener\n"],
+    ['pick pass on demand',
+     "        scene._mouseRotating = false\n\n        for(var i=0; i<numPick; ++i) {\n",
+     "        scene._mouseRotating = false\n\n" +
+     "        // latentdash: draw and read back the pick buffers only when asked\n" +
+     "        if(pickDirty) {\n" +
+     "          pickDirty = false\n" +
+     "          renderPick()\n" +
+     "          for(var i=0; i<numPick; ++i) {\n" +
+     "            clearTimeout(pickBuffers[i]._readTimeout)\n" +
+     "            pickBuffers[i]._readTimeout = null\n" +
+     "            pickBuffers[i]._readCallback()\n" +
+     "          }\n" +
+     "          gl.bindFramebuffer(gl.FRAMEBUFFER, null)\n" +
+     "        }\n\n" +
+     "        for(var i=0; i<numPick; ++i) {\n"],
+    ['click: press and release',
+     "      if(scene._stopped) {\n        return\n      }\n\n      var numPick = pickBuffers.length\n",
+     "      if(scene._stopped) {\n        return\n      }\n\n" +
+     "      // latentdash: a left press released (almost) where it went down is a click, reported on release\n" +
+     "      if((buttons & 1) && !(scene._prevButtons & 1)) {\n" +
+     "        scene._clickPending = true\n        scene._pressX = x\n        scene._pressY = y\n" +
+     "      } else if(!(buttons & 1) && (scene._prevButtons & 1)) {\n" +
+     "        scene._clickReady = !!scene._clickPending\n        scene._clickPending = false\n" +
+     "      }\n\n" +
+     "      var numPick = pickBuffers.length\n"],
+    ['click: only on release',
+     "                selection.buttons        = buttons\n",
+     "                selection.buttons        = scene._clickReady ? 1 : 0\n"],
+    ['click: a drag is not a click',
+     "      if(buttons && scene._prevButtons) {\n        scene._mouseRotating = true\n",
+     "      if(buttons && scene._prevButtons) {\n" +
+     "        if(Math.abs(x - scene._pressX) + Math.abs(y - scene._pressY) > 4) {\n" +
+     "          scene._clickPending = false\n        }\n" +
+     "        scene._mouseRotating = true\n"],
+    ['click: released on nothing',
+     "      scene._prevButtons = buttons\n    })\n",
+     "      if(!selection.object) {\n        scene._clickReady = false\n      }\n" +
+     "      scene._prevButtons = buttons\n    })\n"],
+    ['click: handed over once',
+     "    if(scene.onrender) {\n      scene.onrender()\n    }\n",
+     "    if(scene.onrender) {\n      scene.onrender()\n    }\n    scene._clickReady = false\n"],
+];
+for (const [name, from, to] of patches) {
+    const n = src.split(from).length - 1;
+    if (n !== 1) { console.error(`patch "${name}": expected 1 match in ${file}, found ${n}`); process.exit(1); }
+    src = src.replace(from, () => to);
+}
+fs.writeFileSync(file, src);
+EOF
+
 # ---------------------------------------------------------------- 3. index
 {
     printf "'use strict';\n\nvar Plotly = require('./core');\n\nPlotly.register([\n    // traces\n"
@@ -239,7 +326,8 @@ EOF
 HEADER="/**
 * plotly.js ($BUNDLE_NAME - minified) v$PLOTLY_VERSION
 * Partial bundle, traces included: $TRACE_LIST
-* Built by scripts/build_plotly_bundle.sh from the npm package plotly.js@$PLOTLY_VERSION
+* Built by scripts/build_plotly_bundle.sh from the npm package plotly.js@$PLOTLY_VERSION,
+* with small patches to its 3-D scene code (square glyph, on-demand picking, quick clicks)
 * Copyright 2012-2026, Plotly, Inc.
 * All rights reserved.
 * Licensed under the MIT license (see plotly.js-LICENSE.txt next to this file)

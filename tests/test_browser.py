@@ -34,6 +34,15 @@ POINTS_NEAR = f"""([x, y, rad]) => {{ const gd = {GD}; const fl = gd._fullLayout
       const py = r.top + fl.yaxis._offset + fl.yaxis.l2p(tr.y[k]);
       if (Math.hypot(px - x, py - y) <= rad) out.push(tr.customdata[k]); }} }});
   return out; }}"""
+# pixel position of point k of 3-D trace t (plotly's own projection, as for its hover label)
+POINT_XY_3D = f"""([t, k]) => {{ const gd = {GD}; const sc = gd._fullLayout.scene._scene;
+  const cp = sc.glplot.cameraParams, ds = sc.dataScale, tr = gd._fullData[t];
+  const xf = (m, v) => {{ const o = [0, 0, 0, 0];
+    for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) o[j] += m[4 * i + j] * v[i]; return o; }};
+  const p = xf(cp.projection, xf(cp.view, xf(cp.model, [tr.x[k] * ds[0], tr.y[k] * ds[1], tr.z[k] * ds[2], 1])));
+  const r = sc.glplot.canvas.getBoundingClientRect();
+  return [r.left + (0.5 + 0.5 * p[0] / p[3]) * r.width, r.top + (0.5 - 0.5 * p[1] / p[3]) * r.height,
+          tr.customdata[k]]; }}"""
 TRACE = f"(name) => {{ const t = {GD}._fullData.find(t => t.name === name); return [Array.from(t.x), Array.from(t.y)]; }}"
 
 
@@ -255,6 +264,49 @@ def test_switch_3d_colour_and_model(page, live_server):
     page.click("text=pca-2")
     page.wait_for_function("() => document.querySelectorAll('.ld-slider-label').length === 2", timeout=30_000)
     assert "model=pca-2" in page.url and "map=latent-raw-2d" in page.url
+
+
+def test_3d_hover_quick_click_and_drag(page, live_server):
+    """In 3-D (plotly's gl3d, with latentdash's patches: on-demand pick buffers, quick clicks):
+    hovering a point shows its thumbnail, a press-and-release with no pause selects that point,
+    and a drag rotates the camera without selecting anything."""
+    open_page(page, live_server)
+    page.click("#dims input[value='3']")
+    page.wait_for_function(f"() => {GD}._fullData[0].type === 'scatter3d'", timeout=30_000)
+    page.wait_for_timeout(500)
+    before = selected(page)
+    page.evaluate(f"() => {GD}.on('plotly_hover', (d) => {{ window.__hov = d.points[0].customdata; }})")
+    # screen positions of a few points of a class trace, projected as plotly's hover label does
+    for k in range(0, 60, 6):
+        x, y, _ = page.evaluate(POINT_XY_3D, [3, k])
+        page.evaluate("() => { window.__hov = null; }")
+        page.mouse.move(x - 25, y - 25)
+        page.mouse.move(x, y)
+        try:
+            page.wait_for_function("() => typeof window.__hov === 'number'", timeout=3_000)
+        except Exception:
+            continue                              # hidden behind another point's square: next one
+        hovered = page.evaluate("() => window.__hov")
+        if hovered != before:
+            break
+    else:
+        pytest.fail("no 3-D point answered the mouse")
+    page.wait_for_function("(i) => document.getElementById('map-tip-label').innerText.startsWith('#' + i + ' ')",
+                           arg=hovered, timeout=30_000)
+    page.mouse.down()
+    page.mouse.up()                               # no pause: press and release inside one frame
+    page.wait_for_function(SELECTED_IS, arg=[hovered], timeout=30_000)
+    assert query(page)["sel"] == str(hovered)
+    cam = query(page).get("cam")
+    page.mouse.move(x + 120, y + 120)             # a drag rotates and never selects, even from a point
+    page.mouse.down()
+    for d in range(1, 9):
+        page.mouse.move(x + 120 - 15 * d, y + 120)
+    page.mouse.up()
+    page.wait_for_function("(cam) => { const m = location.search.match(/[?&]cam=([^&]*)/); "
+                           "return m !== null && decodeURIComponent(m[1]) !== cam; }", arg=cam, timeout=30_000)
+    assert selected(page) == hovered
+    page.screenshot(path=str(ARTIFACTS / "browser-06c-3d-click.png"))
 
 
 def test_idle_page_prefetches_3d_so_switching_is_a_toggle(page, live_server):
