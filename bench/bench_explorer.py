@@ -219,6 +219,9 @@ def bench_browser(base, view):
         pg.wait_for_function("() => document.getElementById('current-img').src.startsWith('data:')")
         pg.wait_for_timeout(1500)
         out["payload"] = dict(sizes)
+        # stop reading response bodies: fetching a 1-2 MB body over the devtools pipe runs in this
+        # thread and would delay the polls that time the switches below
+        pg.remove_listener("response", on_response)
         out["largest_data_response"] = max(cb_bytes) if cb_bytes else 0
         out["points"] = pg.evaluate(f"() => {GD}._fullData.reduce((a, t) => a + (t.customdata ? t.x.length : 0), 0)")
 

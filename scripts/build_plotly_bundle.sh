@@ -112,8 +112,9 @@ module.exports = { pathToRoot: path.join(__dirname, '..', '..') };
 EOF
 
 # ---------------------------------------------------------------- 2b. patch
-# Three small changes to the 3-D (gl-plot3d / gl-scatter3d) code that plotly.js
-# vendors in stackgl_modules/index.js. Each must match exactly once, or the
+# Small changes to plotly.js's WebGL code: three to the 3-D scene code it
+# vendors in stackgl_modules/index.js (gl-plot3d / gl-scatter3d), one to the
+# 2-D canvases. Each must match exactly once, or the
 # build stops: a new plotly.js version needs them looked at again.
 #  1. The filled square marker '■' (scatter3d marker.symbol "square", which
 #     latentdash's 3-D map uses) becomes one exact quad: 2 triangles and 4
@@ -129,13 +130,16 @@ EOF
 #     is drawn while the button is held: a quick click on a large map drawn in
 #     software WebGL was lost, and every rotation that started on a point
 #     also selected that point.
-log "patching the 3-D scene code (square glyph, on-demand picking, quick clicks)"
+#  4. The 2-D WebGL canvases (scattergl) are created without multisample
+#     antialiasing. scattergl's markers are smoothed in their own fragment
+#     shader, so they look the same; without a GPU (software WebGL) MSAA
+#     doubled the cost of every frame of a large 2-D map.
+log "patching the WebGL code (square glyph, on-demand picking, quick 3-D clicks, no 2-D MSAA)"
 node - <<'EOF'
 const fs = require('fs');
-const file = 'stackgl_modules/index.js';
-let src = fs.readFileSync(file, 'utf8');
+const GL3D = 'stackgl_modules/index.js';
 const patches = [
-    ['square glyph',
+    [GL3D, 'square glyph',
      "  //Save cached symbol\n  return fontCache[symbol] = [triSymbol, lineSymbol, bounds]\n",
      "  // latentdash: the filled square as one exact quad over the traced glyph's bounds\n" +
      "  if(symbol === '\\u25a0' && bounds[0][0] < bounds[1][0] && bounds[0][1] < bounds[1][1]) {\n" +
@@ -145,10 +149,10 @@ const patches = [
      "    lineSymbol = {positions: q, edges: [[0, 1], [1, 2], [2, 3], [3, 0]]}\n" +
      "  }\n\n" +
      "  //Save cached symbol\n  return fontCache[symbol] = [triSymbol, lineSymbol, bounds]\n"],
-    ['no pick pass per frame',
+    [GL3D, 'no pick pass per frame',
      "    if(pickDirty) {\n      pickDirty = false\n      renderPick()\n    }\n",
      "    // latentdash: pick buffers are drawn on demand, in the mouse listener\n"],
-    ['pick pass on demand',
+    [GL3D, 'pick pass on demand',
      "        scene._mouseRotating = false\n\n        for(var i=0; i<numPick; ++i) {\n",
      "        scene._mouseRotating = false\n\n" +
      "        // latentdash: draw and read back the pick buffers only when asked\n" +
@@ -163,7 +167,7 @@ const patches = [
      "          gl.bindFramebuffer(gl.FRAMEBUFFER, null)\n" +
      "        }\n\n" +
      "        for(var i=0; i<numPick; ++i) {\n"],
-    ['click: press and release',
+    [GL3D, 'click: press and release',
      "      if(scene._stopped) {\n        return\n      }\n\n      var numPick = pickBuffers.length\n",
      "      if(scene._stopped) {\n        return\n      }\n\n" +
      "      // latentdash: a left press released (almost) where it went down is a click, reported on release\n" +
@@ -173,29 +177,34 @@ const patches = [
      "        scene._clickReady = !!scene._clickPending\n        scene._clickPending = false\n" +
      "      }\n\n" +
      "      var numPick = pickBuffers.length\n"],
-    ['click: only on release',
+    [GL3D, 'click: only on release',
      "                selection.buttons        = buttons\n",
      "                selection.buttons        = scene._clickReady ? 1 : 0\n"],
-    ['click: a drag is not a click',
+    [GL3D, 'click: a drag is not a click',
      "      if(buttons && scene._prevButtons) {\n        scene._mouseRotating = true\n",
      "      if(buttons && scene._prevButtons) {\n" +
      "        if(Math.abs(x - scene._pressX) + Math.abs(y - scene._pressY) > 4) {\n" +
      "          scene._clickPending = false\n        }\n" +
      "        scene._mouseRotating = true\n"],
-    ['click: released on nothing',
+    [GL3D, 'click: released on nothing',
      "      scene._prevButtons = buttons\n    })\n",
      "      if(!selection.object) {\n        scene._clickReady = false\n      }\n" +
      "      scene._prevButtons = buttons\n    })\n"],
-    ['click: handed over once',
+    [GL3D, 'click: handed over once',
      "    if(scene.onrender) {\n      scene.onrender()\n    }\n",
      "    if(scene.onrender) {\n      scene.onrender()\n    }\n    scene._clickReady = false\n"],
+    ['src/lib/prepare_regl.js', 'no MSAA for 2-D WebGL',
+     "                    antialias: !d.pick,\n",
+     "                    antialias: false, // latentdash: markers are smoothed in their shader\n"],
 ];
-for (const [name, from, to] of patches) {
+const files = {};
+for (const [file, name, from, to] of patches) {
+    const src = files[file] !== undefined ? files[file] : fs.readFileSync(file, 'utf8');
     const n = src.split(from).length - 1;
     if (n !== 1) { console.error(`patch "${name}": expected 1 match in ${file}, found ${n}`); process.exit(1); }
-    src = src.replace(from, () => to);
+    files[file] = src.replace(from, () => to);
 }
-fs.writeFileSync(file, src);
+for (const [file, src] of Object.entries(files)) fs.writeFileSync(file, src);
 EOF
 
 # ---------------------------------------------------------------- 3. index
@@ -327,7 +336,7 @@ HEADER="/**
 * plotly.js ($BUNDLE_NAME - minified) v$PLOTLY_VERSION
 * Partial bundle, traces included: $TRACE_LIST
 * Built by scripts/build_plotly_bundle.sh from the npm package plotly.js@$PLOTLY_VERSION,
-* with small patches to its 3-D scene code (square glyph, on-demand picking, quick clicks)
+* with small patches to its WebGL code (square glyph, on-demand picking, quick 3-D clicks, no 2-D MSAA)
 * Copyright 2012-2026, Plotly, Inc.
 * All rights reserved.
 * Licensed under the MIT license (see plotly.js-LICENSE.txt next to this file)
