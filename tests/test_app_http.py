@@ -3,6 +3,7 @@ including malformed payloads (never a 500), plus the command-line failure modes.
 from __future__ import annotations
 
 import json
+import re
 import runpy
 import socket
 import time
@@ -56,6 +57,16 @@ def test_index_and_assets(client):
     assert b"style.css" in r.data and b"clientside.js" in r.data
     assert client.get("/assets/style.css").status_code == 200
     assert b"latentdash" in client.get("/assets/clientside.js").data
+
+
+def test_index_loads_dash_polyfill_only_when_needed(client):
+    html = client.get("/").get_data(as_text=True)
+    assert re.search(r'^\s*<script src="[^"]*polyfill@', html, re.M) is None   # not unconditionally
+    fallback = re.search(r"""document\.write\('<script src="([^"]*polyfill@[^"]*)"><\\/script>'\)""", html)
+    assert fallback and client.get(fallback.group(1)).status_code == 200
+    runtime = re.search(r'<script src="([^"]*vendor/regenerator-runtime\.js[^"]*)"', html)
+    assert runtime and html.index(fallback.group(0)) < html.index(runtime.group(0)) < html.index("react@")
+    assert b"regeneratorRuntime = runtime" in client.get(runtime.group(1)).data
 
 
 def test_layout_has_every_part(client):

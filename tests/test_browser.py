@@ -266,6 +266,34 @@ def test_switch_3d_colour_and_model(page, live_server):
     assert "model=pca-2" in page.url and "map=latent-raw-2d" in page.url
 
 
+def test_modern_browser_skips_dash_polyfill(page, live_server):
+    """Chromium has everything core-js 2 adds: only the regenerator runtime is loaded."""
+    urls = []
+    page.on("request", lambda r: urls.append(r.url))
+    open_page(page, live_server)
+    assert any("vendor/regenerator-runtime.js" in u for u in urls)
+    assert not any("polyfill@" in u for u in urls)
+    assert page.evaluate("() => typeof regeneratorRuntime.mark") == "function"
+
+
+def test_older_browser_still_gets_dash_polyfill(browser, live_server):
+    """A browser missing an ES2019 method gets Dash's full polyfill first, and the page works."""
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900})
+    ctx.add_init_script("delete Array.prototype.flatMap;")
+    pg = ctx.new_page()
+    errors, urls = [], []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    pg.on("request", lambda r: urls.append(r.url))
+    try:
+        open_page(pg, live_server)
+        assert any("polyfill@" in u for u in urls)
+        assert pg.evaluate("() => typeof Array.prototype.flatMap") == "function"   # put back by core-js
+        assert errors == [], errors
+    finally:
+        ctx.close()
+
+
 def test_3d_hover_quick_click_and_drag(page, live_server):
     """In 3-D (plotly's gl3d, with latentdash's patches: on-demand pick buffers, quick clicks):
     hovering a point shows its thumbnail, a press-and-release with no pause selects that point,
