@@ -112,7 +112,7 @@ module.exports = { pathToRoot: path.join(__dirname, '..', '..') };
 EOF
 
 # ---------------------------------------------------------------- 2b. patch
-# Small changes to plotly.js's WebGL code: three to the 3-D scene code it
+# Small changes to plotly.js's WebGL code: four to the 3-D scene code it
 # vendors in stackgl_modules/index.js (gl-plot3d / gl-scatter3d), one to the
 # 2-D canvases. Each must match exactly once, or the
 # build stops: a new plotly.js version needs them looked at again.
@@ -130,11 +130,14 @@ EOF
 #     is drawn while the button is held: a quick click on a large map drawn in
 #     software WebGL was lost, and every rotation that started on a point
 #     also selected that point.
-#  4. The 2-D WebGL canvases (scattergl) are created without multisample
+#  4. 3-D markers without an outline (marker.line.width 0, latentdash's data
+#     points) get no outline vertices: upstream built and uploaded them for
+#     every point and never drew them (8 of 14 vertices per square).
+#  5. The 2-D WebGL canvases (scattergl) are created without multisample
 #     antialiasing. scattergl's markers are smoothed in their own fragment
 #     shader, so they look the same; without a GPU (software WebGL) MSAA
 #     doubled the cost of every frame of a large 2-D map.
-log "patching the WebGL code (square glyph, on-demand picking, quick 3-D clicks, no 2-D MSAA)"
+log "patching the WebGL code (square glyph, on-demand picking, quick 3-D clicks, no unused outlines, no 2-D MSAA)"
 node - <<'EOF'
 const fs = require('fs');
 const GL3D = 'stackgl_modules/index.js';
@@ -193,6 +196,13 @@ const patches = [
     [GL3D, 'click: handed over once',
      "    if(scene.onrender) {\n      scene.onrender()\n    }\n",
      "    if(scene.onrender) {\n      scene.onrender()\n    }\n    scene._clickReady = false\n"],
+    [GL3D, 'no outline vertices without an outline: count',
+     "      lineVertexCount += glyphLines.edges.length * 2\n",
+     "      if(this.lineWidth > 0) {  // latentdash: outlines are only drawn when lineWidth > 0\n" +
+     "        lineVertexCount += glyphLines.edges.length * 2\n      }\n"],
+    [GL3D, 'no outline vertices without an outline: fill',
+     "      var cells = glyphLines.edges\n      var verts = glyphLines.positions\n",
+     "      var cells = this.lineWidth > 0 ? glyphLines.edges : []\n      var verts = glyphLines.positions\n"],
     ['src/lib/prepare_regl.js', 'no MSAA for 2-D WebGL',
      "                    antialias: !d.pick,\n",
      "                    antialias: false, // latentdash: markers are smoothed in their shader\n"],
@@ -336,7 +346,8 @@ HEADER="/**
 * plotly.js ($BUNDLE_NAME - minified) v$PLOTLY_VERSION
 * Partial bundle, traces included: $TRACE_LIST
 * Built by scripts/build_plotly_bundle.sh from the npm package plotly.js@$PLOTLY_VERSION,
-* with small patches to its WebGL code (square glyph, on-demand picking, quick 3-D clicks, no 2-D MSAA)
+* with small patches to its WebGL code (square glyph, on-demand picking, quick 3-D clicks,
+* no unused outline vertices, no 2-D MSAA)
 * Copyright 2012-2026, Plotly, Inc.
 * All rights reserved.
 * Licensed under the MIT license (see plotly.js-LICENSE.txt next to this file)
