@@ -273,13 +273,17 @@ def test_inspector_callback(dc, initial):
 
 def test_sliders_callback(dc, initial):
     p = urlstate.split(initial)
-    status, data = dc.call("sliders.children", {"st-view.data": p["view"], "st-z.data": p["z"]},
-                           ["st-view.data"])
+    status, _ = dc.call("sliders.children", {"st-view.data": p["view"], "st-z.data": p["z"]},
+                        ["st-view.data"])
+    assert status == 204      # not before the first map is drawn (the page sets st-drawn then)
+    status, data = dc.call("sliders.children", {"st-view.data": p["view"], "st-z.data": p["z"],
+                                                "st-drawn.data": True}, ["st-drawn.data"])
     r = data["response"]
     sliders = [c for c in r["sliders"]["children"] if c["type"] == "Slider"]
     assert len(sliders) == 16 and r[ids.ST_SLIDERKEY]["data"] == "pca-16|dims"
     status, _ = dc.call("sliders.children", {"st-view.data": p["view"], "st-z.data": p["z"],
-                                             "st-sliderkey.data": "pca-16|dims"}, ["st-view.data"])
+                                             "st-drawn.data": True, "st-sliderkey.data": "pca-16|dims"},
+                        ["st-view.data"])
     assert status == 204      # same model and basis: sliders stay as they are
 
 

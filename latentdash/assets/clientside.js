@@ -25,10 +25,14 @@
     const react = P.react, resize = P.Plots.resize;
     P.react = function (gd, data, layout, config) {
       const el = typeof gd === "string" ? document.getElementById(gd) : gd;
-      if (data && !Array.isArray(data) && typeof data === "object") {   // react(gd, figure)
-        return react.call(this, gd, Object.assign({}, data, {layout: fit(el, data.layout || {})}));
+      const fig = data && !Array.isArray(data) && typeof data === "object";   // react(gd, figure)
+      const out = fig ? react.call(this, gd, Object.assign({}, data, {layout: fit(el, data.layout || {})}))
+                      : react.call(this, gd, data, fit(el, layout || {}), config);
+      const traces = fig ? data.data : data;
+      if (Array.isArray(traces) && traces.length > 5 && out && out.then) {   // a map, not a placeholder
+        out.then(() => window.latentdashFirstDraw.mark());
       }
-      return react.call(this, gd, data, fit(el, layout || {}), config);
+      return out;
     };
     P.Plots.resize = function (gd) {
       const el = typeof gd === "string" ? document.getElementById(gd) : gd;
@@ -44,6 +48,21 @@
   link.rel = "preload"; link.as = "script"; link.href = url;
   document.head.appendChild(link);
 })();
+/* The first map on screen: tell the server-side callbacks that wait for it (the sliders, whose
+   mounting would otherwise delay the first draw). A fallback fires if no map ever draws. */
+window.latentdashFirstDraw = {
+  done: false,
+  mark: function () {
+    if (this.done) { return; }
+    this.done = true;
+    const go = () => {
+      const dc = window.dash_clientside;
+      if (dc && dc.set_props) { dc.set_props("st-drawn", {data: true}); } else { setTimeout(go, 100); }
+    };
+    window.requestAnimationFrame(() => setTimeout(go, 0));   // after the frame with the map
+  }
+};
+setTimeout(() => window.latentdashFirstDraw.mark(), 8000);
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   latentdash: {
     /* Hover card: the point's thumbnail (fetched on demand from /thumb/...) and its label. */

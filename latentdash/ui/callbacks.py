@@ -174,9 +174,14 @@ def register_renderers(app, catalog):
 
     @app.callback(Output(ids.SLIDERS, "children"), Output(ids.SLIDER_NOTE, "children"),
                   Output(ids.ST_SLIDERKEY, "data"),
-                  Input(ids.ST_VIEW, "data"), State(ids.ST_Z, "data"), State(ids.ST_SLIDERKEY, "data"),
-                  prevent_initial_call=True)
-    def draw_sliders(view, z, key):
+                  Input(ids.ST_VIEW, "data"), Input(ids.ST_DRAWN, "data"), State(ids.ST_Z, "data"),
+                  State(ids.ST_SLIDERKEY, "data"), prevent_initial_call=True)
+    def draw_sliders(view, drawn, z, key):
+        # built once the first map is on screen (assets/clientside.js sets st-drawn): mounting a
+        # dozen sliders costs ~0.25 s of the browser's main thread, which would otherwise come
+        # before the map's first draw
+        if not drawn:
+            raise PreventUpdate
         state = urlstate.merge(view, z)
         if render.slider_key(state) == key:
             raise PreventUpdate

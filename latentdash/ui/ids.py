@@ -18,6 +18,7 @@ GRAPH = "map"                       # the 2-D map graph
 GRAPH3 = "map3d"                    # the 3-D map graph (both stay mounted; one is shown)
 BOX_OF = {GRAPH: "map-box", GRAPH3: "map3d-box"}   # their wrappers; class ld-on = shown
 ST_PREFETCH = "st-prefetch"         # {"for": key}: draw the other dimensionality in the hidden graph
+ST_DRAWN = "st-drawn"               # set once the first map is drawn: the sliders are built after it
 TIP, TIP_IMG, TIP_LABEL = "map-tip", "map-tip-img", "map-tip-label"
 MARKER = "map-marker"               # HTML overlay: the slider vector on 2-D maps
 # inspector

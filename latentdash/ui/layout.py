@@ -60,7 +60,7 @@ def build_layout(catalog, prefix: str = "/"):
     space, method, dims = view.map_parts(view.default_map())
     stores = [dcc.Store(id=i) for i in (ids.ST_VIEW, ids.ST_SEL, ids.ST_INTERP, ids.ST_Z, ids.ST_CAM,
                                         ids.ST_RENDERED, ids.ST_SLIDERKEY, ids.ST_URL_REPLACE, ids.ST_DRAG,
-                                        ids.ST_DRAGOUT, ids.ST_PREFETCH)]
+                                        ids.ST_DRAGOUT, ids.ST_PREFETCH, ids.ST_DRAWN)]
     meta = {"prefix": prefix, "traces": {v.name: v.trace_names for v in catalog.views.values()}}
     header = html.Header([
         html.Div([html.H1("latentdash"), html.Span("latent space explorer", className="ld-sub")],
