@@ -255,11 +255,14 @@ def bench_browser(base, view):
         if len(methods) > 1:
             m = methods[1]
             switch(f"#method input[value='{m}']", f"() => {GD}.layout.uirevision.includes('-{m}-')")
+            # the hidden 3-D graph still holds an older 3-D map: wait for this method's
             out["switch_3d_cold_s"] = switch("#dims input[value='3']",
-                                             f"() => {GD}._fullData[0].type === 'scatter3d'")
+                                             f"() => {GD}._fullData[0].type === 'scatter3d' "
+                                             f"&& {GD}.layout.uirevision.includes('-{m}-')")
             pg.wait_for_timeout(1000)
             out["switch_2d_cold_s"] = switch("#dims input[value='2']",
-                                             f"() => {GD}._fullData[0].type === 'scattergl'")
+                                             f"() => {GD}._fullData[0].type === 'scattergl' "
+                                             f"&& {GD}.layout.uirevision.includes('-{m}-')")
             m = methods[0]
             switch(f"#method input[value='{m}']", f"() => {GD}.layout.uirevision.includes('-{m}-')")
             pg.wait_for_timeout(2500)
