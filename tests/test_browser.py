@@ -43,6 +43,14 @@ POINT_XY_3D = f"""([t, k]) => {{ const gd = {GD}; const sc = gd._fullLayout.scen
   const r = sc.glplot.canvas.getBoundingClientRect();
   return [r.left + (0.5 + 0.5 * p[0] / p[3]) * r.width, r.top + (0.5 - 0.5 * p[1] / p[3]) * r.height,
           tr.customdata[k]]; }}"""
+# the 3-D 'selected' ring sits on point i (the figure update for a selection has been drawn)
+SELECTED_RING_3D = f"""(i) => {{ const gd = {GD}; const ring = gd._fullData.find(t => t.name === 'selected');
+  if (!ring || !ring.x || ring.x.length !== 1) return false;
+  for (const tr of gd._fullData) {{ if (!tr.customdata) continue;
+    const k = Array.from(tr.customdata).indexOf(i);
+    const near = (a, b) => Math.abs(a - b) <= 1e-3 * (1 + Math.abs(a));   // float32 map, rounded ring
+    if (k >= 0) return near(tr.x[k], ring.x[0]) && near(tr.y[k], ring.y[0]) && near(tr.z[k], ring.z[0]); }}
+  return false; }}"""
 TRACE = f"(name) => {{ const t = {GD}._fullData.find(t => t.name === name); return [Array.from(t.x), Array.from(t.y)]; }}"
 
 
@@ -325,6 +333,10 @@ def test_3d_hover_quick_click_and_drag(page, live_server):
     page.mouse.up()                               # no pause: press and release inside one frame
     page.wait_for_function(SELECTED_IS, arg=[hovered], timeout=30_000)
     assert query(page)["sel"] == str(hovered)
+    # let the selection's figure update land first: plotly resets a 3-D camera that a redraw
+    # finds in mid-rotation (a drag then starts again from where the figure says)
+    page.wait_for_function(SELECTED_RING_3D, arg=hovered, timeout=30_000)
+    page.wait_for_timeout(300)
     cam = query(page).get("cam")
     page.mouse.move(x + 120, y + 120)             # a drag rotates and never selects, even from a point
     page.mouse.down()
