@@ -309,6 +309,28 @@ def test_3d_map_and_camera(catalog, state):
     assert fig2["layout"]["xaxis"]["range"] == [0, 1] and fig2["layout"]["xaxis"]["autorange"] is False
 
 
+def test_two_graphs_prefetch_and_toggle(catalog, state):
+    """render_graphs: the shown map goes to the graph of its dimensionality; a prefetch draws the
+    sibling into the other graph; a stale or repeated prefetch has nothing to do (None)."""
+    view = catalog.get(state["model"])
+    dims = view.map_parts(state["map"])[2]
+    r = render.render_graphs(state, None, catalog)
+    shown, hidden = str(dims), str(5 - dims)
+    assert r["figs"][shown]["kind"] == "full" and r["figs"][hidden] is None
+    rec = r["rendered"]
+    assert rec["active"] == shown and rec["key"] == render.map_key(view.name, state)
+    assert render.render_graphs(state, rec, catalog, {"for": "stale"}) is None
+    assert render.render_graphs(state, rec, catalog, {}) is None
+    p = render.render_graphs(state, rec, catalog, {"for": rec["key"]})
+    sib = render.sibling_map(view, state["map"])
+    assert p["figs"][shown] is None and p["figs"][hidden]["kind"] == "full"
+    assert p["rendered"]["g"][hidden]["key"] == render.map_key(view.name, dict(state, map=sib))
+    assert render.render_graphs(state, p["rendered"], catalog, {"for": rec["key"]}) is None
+    # switching to the sibling: its graph already shows it, so nothing is sent, only the toggle
+    t = render.render_graphs(dict(state, map=sib), p["rendered"], catalog)
+    assert t["figs"][hidden]["kind"] == "none" and t["rendered"]["active"] == hidden
+
+
 def test_map_patches_only_what_changed(catalog, state):
     view = catalog.get(state["model"])
     rec = render.render_map(state, None, catalog)["rendered"]

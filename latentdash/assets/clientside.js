@@ -19,12 +19,13 @@
     }
     return Object.assign({}, layout, {width: el.clientWidth, height: el.clientHeight});
   };
+  const elOf = (gd) => (typeof gd === "string" ? document.getElementById(gd) : gd);
   Object.defineProperty(window, "Plotly", {configurable: true, get: () => undefined, set: (P) => {
     Object.defineProperty(window, "Plotly", {value: P, writable: true, configurable: true});
     if (!P || !P.Plots || !P.react) { return; }
     const react = P.react, resize = P.Plots.resize;
     P.react = function (gd, data, layout, config) {
-      const el = typeof gd === "string" ? document.getElementById(gd) : gd;
+      const el = elOf(gd);
       const fig = data && !Array.isArray(data) && typeof data === "object";   // react(gd, figure)
       const out = fig ? react.call(this, gd, Object.assign({}, data, {layout: fit(el, data.layout || {})}))
                       : react.call(this, gd, data, fit(el, layout || {}), config);
@@ -35,7 +36,7 @@
       return out;
     };
     P.Plots.resize = function (gd) {
-      const el = typeof gd === "string" ? document.getElementById(gd) : gd;
+      const el = elOf(gd);
       const fl = el && el._fullLayout;
       if (!el || !fl || !(el.clientWidth > 0)) { return resize.apply(this, arguments); }
       if (Math.abs(fl.width - el.clientWidth) <= 1 && Math.abs(fl.height - el.clientHeight) <= 1) {

@@ -140,13 +140,14 @@ def register_renderers(app, catalog):
         """Draws the map into the graph for its dimensionality; on a prefetch request (posted by
         assets/clientside.js once the shown map is idle) draws the sibling map into the hidden
         graph, so a later 2-D <-> 3-D switch only toggles the graphs."""
-        pre = (prefetch or {}) if ctx.triggered_id == ids.ST_PREFETCH else None   # {} is refused
+        pre = (prefetch or {}) if ctx.triggered_id == ids.ST_PREFETCH else None   # {}: nothing to do
         try:
             r = render.render_graphs(urlstate.merge(view, sel, interp, z, cam), rendered, catalog, pre)
         except LatentdashError as e:
-            if str(e):
-                log.warning("map: %s", e)
+            log.warning("map: %s", e)
             raise PreventUpdate from None
+        if r is None:
+            raise PreventUpdate
         figs = []
         for d in ("2", "3"):
             f = r["figs"][d]

@@ -106,7 +106,8 @@ def render_graphs(state: dict, rendered, catalog, prefetch=None) -> dict:
     rendered: {"key": shown graph's key, "active": "2"|"3", "g": {"2": record, "3": record}}.
     prefetch: {"for": key} asks to draw the sibling map (other dimensionality) into the hidden
     graph while the user looks at the shown one; ignored unless `for` is still the shown key.
-    Returns {"figs": {"2": render_map result or None, "3": ...}, "rendered": new record}."""
+    Returns {"figs": {"2": render_map result or None, "3": ...}, "rendered": new record}, or None
+    when a prefetch has nothing to do (stale, no sibling, or already drawn)."""
     view = _view(catalog, state)
     if state.get("map") not in view.map_names:
         raise Reject(f"model {view.name!r} has no map {state.get('map')!r}")
@@ -119,11 +120,11 @@ def render_graphs(state: dict, rendered, catalog, prefetch=None) -> dict:
         key = map_key(view.name, state)
         if (not isinstance(prefetch, dict) or prefetch.get("for") != key or other is None
                 or graphs.get(dims, {}).get("key") != key):
-            raise Reject("")              # stale or nothing to prefetch: not an error
+            return None                   # stale, or no sibling: nothing to do
         sib = str(5 - int(dims))
         r = render_map(dict(state, map=other, cam=None), graphs.get(sib), catalog)
         if r["kind"] == "none":
-            raise Reject("")
+            return None                   # the hidden graph already shows it
         figs[sib] = r
         graphs[sib] = r["rendered"]
     else:
