@@ -11,9 +11,10 @@ import pytest
 from PIL import Image
 
 from latentdash import latent_ops
-from latentdash.ui import figures, handlers, render, urlstate
+from latentdash.ui import figures, handlers, render, schema, urlstate
 from latentdash.ui.figures import OVERLAYS
-from latentdash.ui.handlers import Reject, reduce
+from latentdash.ui.events import reduce
+from latentdash.ui.handlers import Reject
 
 
 @pytest.fixture()
@@ -68,7 +69,7 @@ def test_url_roundtrip(catalog, state):
 
 
 def test_url_without_z_follows_the_selected_point(catalog, state):
-    s = dict(state, sel=5, z=handlers._latent(catalog.get(state["model"]), 5))
+    s = dict(state, sel=5, z=schema.latent_of(catalog.get(state["model"]), 5))
     q = urlstate.serialize(s, catalog)
     assert "z=" not in q and "sel=5" in q
     back, _ = urlstate.parse(q, catalog)
@@ -150,7 +151,7 @@ def test_click_selects_and_sets_z(catalog, state):
     view = catalog.get(state["model"])
     new = applied(reduce(state, "click", click(42), catalog))
     assert new["sel"] == 42
-    np.testing.assert_allclose(new["z"], view.ex.latents[42])
+    np.testing.assert_allclose(new["z"], view.explorer.latents[42])
     assert reduce(state, "click", click(42), catalog)["url"] == "push"
 
 
@@ -231,12 +232,12 @@ def test_set_endpoint_without_selection(catalog, state):
 def test_reset_random_and_step(catalog, state):
     view = catalog.get(state["model"])
     s = dict(state, z=[0.0] * view.d)
-    np.testing.assert_allclose(applied(reduce(s, "reset", 1, catalog))["z"], view.ex.latents[s["sel"]])
+    np.testing.assert_allclose(applied(reduce(s, "reset", 1, catalog))["z"], view.explorer.latents[s["sel"]])
     z = applied(reduce(s, "random", 1, catalog))["z"]
     assert len(z) == view.d and all(math.isfinite(v) for v in z)
     s = dict(s, a=1, b=2, steps=5, mode="linear")
     res = reduce(s, "step", 2, catalog)
-    expect = latent_ops.lerp(view.ex.latents[1], view.ex.latents[2], 5)[2]
+    expect = latent_ops.lerp(view.explorer.latents[1], view.explorer.latents[2], 5)[2]
     np.testing.assert_allclose(applied(res)["z"], expect, rtol=1e-5)
     assert res["sliders"] == handlers.slider_positions(res["state"], catalog)
     assert rejected(reduce(s, "step", 5, catalog))
@@ -294,10 +295,10 @@ def test_full_map_figure(catalog, state):
     assert sorted(ids_.tolist()) == list(range(view.n))
     t0 = fig["data"][0]
     assert t0["type"] == "scattergl" and t0["x"]["dtype"] == "f4"
-    np.testing.assert_allclose(decode_b64(t0["x"]), view.ex.coords(state["map"])[t0["customdata"], 0])
+    np.testing.assert_allclose(decode_b64(t0["x"]), view.explorer.coords(state["map"])[t0["customdata"], 0])
     assert fig["layout"]["uirevision"].startswith(view.name)
     sel = fig["data"][figures.overlay_index(view, "selected")]
-    np.testing.assert_allclose([sel["x"][0], sel["y"][0]], view.ex.coords(state["map"])[state["sel"]], atol=1e-4)
+    np.testing.assert_allclose([sel["x"][0], sel["y"][0]], view.explorer.coords(state["map"])[state["sel"]], atol=1e-4)
 
 
 def test_3d_map_and_camera(catalog, state):
@@ -324,7 +325,7 @@ def test_two_graphs_prefetch_and_toggle(catalog, state):
     p = render.render_graphs(state, rec, catalog, {"for": rec["key"]})
     sib = render.sibling_map(view, state["map"])
     assert p["figs"][shown] is None and p["figs"][hidden]["kind"] == "full"
-    assert p["rendered"]["g"][hidden]["key"] == render.map_key(view.name, dict(state, map=sib))
+    assert p["rendered"]["graphs"][hidden]["key"] == render.map_key(view.name, dict(state, map=sib))
     assert render.render_graphs(state, p["rendered"], catalog, {"for": rec["key"]}) is None
     # switching to the sibling: its graph already shows it, so nothing is sent, only the toggle
     t = render.render_graphs(dict(state, map=sib), p["rendered"], catalog)
@@ -338,7 +339,7 @@ def test_map_patches_only_what_changed(catalog, state):
     r = render.render_map(dict(state, colour="recon"), rec, catalog)
     assert r["kind"] == "patch" and len(r["ops"]) == len(view.trace_idx)
     assert r["ops"][0]["props"]["marker"]["color"]["dtype"] == "f4"
-    r = render.render_map(dict(state, sel=9, z=handlers._latent(view, 9)), rec, catalog)
+    r = render.render_map(dict(state, sel=9, z=schema.latent_of(view, 9)), rec, catalog)
     assert {op["trace"] for op in r["ops"]} == {figures.overlay_index(view, "selected"),
                                                  figures.overlay_index(view, "current")}
     r = render.render_map(dict(state, a=1, b=2), rec, catalog)
@@ -366,10 +367,10 @@ def test_map_rejects_unknown_map_and_model(catalog, state):
 def test_inspector(catalog, state):
     view = catalog.get(state["model"])
     r = render.render_inspector(dict(state, sel=21), catalog)
-    assert r["i"] == 21 and r["label"] == view.ex.label_name(21)
+    assert r["i"] == 21 and r["label"] == view.explorer.label_name(21)
     orig, recon = png(r["orig"]), png(r["recon"])
     assert orig.shape == recon.shape == (28, 28)
-    np.testing.assert_array_equal(orig, view.ex.thumbnail(21)[0])
+    np.testing.assert_array_equal(orig, view.explorer.thumbnail(21)[0])
     assert len(r["neighbours"]) == handlers.N_NEIGHBOURS
     assert 21 not in [n["i"] for n in r["neighbours"]]
     assert r["neighbours"][0]["src"] == f"/thumb/{view.name}/{r['neighbours'][0]['i']}.png"
@@ -426,11 +427,11 @@ def test_interpolation(catalog, state):
     view = catalog.get(state["model"])
     r = render.render_interp(dict(state, a=3, b=30, steps=6, mode="spherical"), catalog)
     assert len(r["steps"]) == len(r["blend"]) == 6
-    first = view.ex.decode(view.ex.latents[3])[0, 0]
+    first = view.explorer.decode(view.explorer.latents[3])[0, 0]
     assert np.abs(png(r["steps"][0]).astype(int) - np.rint(first * 255)).max() <= 1
-    np.testing.assert_array_equal(png(r["blend"][0]), view.ex.thumbnail(3)[0])
-    np.testing.assert_array_equal(png(r["blend"][-1]), view.ex.thumbnail(30)[0])
-    assert r["a"]["i"] == 3 and r["b"]["label"] == view.ex.label_name(30)
+    np.testing.assert_array_equal(png(r["blend"][0]), view.explorer.thumbnail(3)[0])
+    np.testing.assert_array_equal(png(r["blend"][-1]), view.explorer.thumbnail(30)[0])
+    assert r["a"]["i"] == 3 and r["b"]["label"] == view.explorer.label_name(30)
     half = render.render_interp(dict(state, a=3, b=None), catalog)
     assert half["steps"] == [] and half["b"] is None
     with pytest.raises(Reject):

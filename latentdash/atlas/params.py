@@ -5,6 +5,8 @@ with a 2-D latent space (the latent codes are the map).
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import dataclasses
 from dataclasses import dataclass
 
@@ -101,16 +103,36 @@ def _tuple(v, typ) -> tuple:
                               f"list such as 2,3") from e
 
 
+class MapName(NamedTuple):
+    """A map's name as its parts: `MapName.parse("latent-umap-2d") == ("latent", "umap", 2)`;
+    `str()` gives the name back."""
+    space: str
+    method: str
+    dims: int
+
+    @classmethod
+    def parse(cls, name) -> "MapName":
+        """ValueError when `name` is not `{space}-{method}-{2|3}d`."""
+        parts = str(name).split("-")
+        if len(parts) != 3 or parts[2] not in ("2d", "3d") or not parts[0] or not parts[1]:
+            raise ValueError(f"{name!r} is not a map name like latent-umap-2d")
+        return cls(parts[0], parts[1], int(parts[2][0]))
+
+    def __str__(self) -> str:
+        return f"{self.space}-{self.method}-{self.dims}d"
+
+    def sibling(self) -> "MapName":
+        """The same space and method in the other dimensionality (2-D <-> 3-D)."""
+        return self._replace(dims=5 - self.dims)
+
+
 def map_name(space: str, method: str, dims: int) -> str:
-    return f"{space}-{method}-{dims}d"
+    return str(MapName(space, method, int(dims)))
 
 
-def parse_map_name(name: str) -> tuple[str, str, int]:
+def parse_map_name(name: str) -> MapName:
     """'latent-umap-2d' -> ('latent', 'umap', 2); ValueError when malformed."""
-    space, method, d = name.split("-")
-    if not d.endswith("d"):
-        raise ValueError(name)
-    return space, method, int(d[:-1])
+    return MapName.parse(name)
 
 
 def planned_maps(params: AtlasParams, latent_dim: int) -> list[str]:

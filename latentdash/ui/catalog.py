@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import latent_ops
+from ..atlas.params import MapName
 from ..errors import LatentdashError
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ class ModelView:
     """One model's Explorer plus everything the page derives from it once."""
 
     def __init__(self, explorer, max_sliders: int = MAX_SLIDERS):
-        ex = self.ex = explorer
+        ex = self.explorer = explorer
         self.name = str(ex.name)
         self.n = int(ex.n)
         self.d = int(ex.latent_dim)
@@ -86,17 +87,20 @@ class ModelView:
         self.map_names = list(ex.map_names)
         if not self.map_names:
             raise LatentdashError(f"model {self.name!r} has no maps in its atlas; rebuild the atlas")
-        self.map_table = {}
+        self.map_table: dict[MapName, str] = {}
         for m in self.map_names:
-            parts = m.split("-")
-            if len(parts) == 3 and parts[2] in ("2d", "3d"):
-                self.map_table[(parts[0], parts[1], int(parts[2][0]))] = m
+            try:
+                self.map_table[MapName.parse(m)] = m
+            except ValueError:
+                log.warning("map %r of model %r has an unexpected name; it is not offered", m, self.name)
         lat = np.asarray(ex.latents, np.float32)
         self.lat_mean = lat.mean(0)
         self.lat_std = lat.std(0) + 1e-6
         self.sliders = {"dims": self._dims_axes(lat, max_sliders), "pcs": self._pc_axes(max_sliders)}
-        self.colour_options = (["class"] if self.has_labels else []) + ["recon", "pres"] + [
-            f"dim{k}" for k in range(self.d)]
+        # a generator has no encoder: nothing is reconstructed, so no (all-zero) error to colour by
+        self.has_encoder = self.kind != "generator" and bool(getattr(ex.model, "has_encoder", True))
+        self.colour_options = ((["class"] if self.has_labels else []) + (["recon"] if self.has_encoder else [])
+                               + ["pres"] + [f"dim{k}" for k in range(self.d)])
 
     # ---------------------------------------------------------------- slider axes
     def _dims_axes(self, lat, k) -> SliderAxes:
@@ -108,7 +112,7 @@ class ModelView:
                           np.array(hi, np.float32), tuple(f"z{i}" for i in idx))
 
     def _pc_axes(self, k) -> SliderAxes:
-        mean, comps, std = (np.asarray(a, np.float32) for a in self.ex.latent_pcs)
+        mean, comps, std = (np.asarray(a, np.float32) for a in self.explorer.latent_pcs)
         k = min(k, len(comps))
         std = np.maximum(std[:k], 1e-6)
         lo, hi = zip(*(_round_range(-4.5 * s, 4.5 * s) for s in std))
@@ -124,9 +128,9 @@ class ModelView:
         except (TypeError, ValueError):
             dims = 2
         if (space, method, dims) in self.map_table:
-            return self.map_table[(space, method, dims)]
-        for pref in ([(space, m, dims) for m in METHODS] + [(space, method, 5 - dims)]
-                     + [(space, m, 5 - dims) for m in METHODS]):
+            return self.map_table[MapName(space, method, dims)]
+        for pref in ([MapName(space, m, dims) for m in METHODS] + [MapName(space, method, 5 - dims)]
+                     + [MapName(space, m, 5 - dims) for m in METHODS]):
             if pref in self.map_table:
                 return self.map_table[pref]
         return self.default_map()
@@ -138,9 +142,12 @@ class ModelView:
         return self.map_names[0]
 
     @staticmethod
-    def map_parts(name: str) -> tuple[str, str, int]:
-        space, method, d = name.split("-")
-        return space, method, int(d[0])
+    def map_parts(name: str) -> MapName:
+        return MapName.parse(name)
+
+    def sibling_map(self, map_name: str) -> str | None:
+        """The same space and method in the other dimensionality (2-D <-> 3-D), or None."""
+        return self.map_table.get(MapName.parse(map_name).sibling())
 
     def point_from_trace(self, curve: int, pos: int) -> int | None:
         """Dataset index of point `pos` of class trace `curve` (None if out of range)."""

@@ -44,6 +44,11 @@ def b64(arr, dtype: str = "f4") -> dict:
     return {"dtype": dtype, "bdata": base64.b64encode(a.tobytes()).decode("ascii")}
 
 
+def uirevision(model, map_name, rev) -> str:
+    """The figure's plotly uirevision, also the key the page knows a drawn map by."""
+    return f"{model}|{map_name}|{rev or 0}"
+
+
 def overlay_index(view, name: str) -> int:
     return len(view.trace_idx) + OVERLAYS.index(name)
 
@@ -64,7 +69,7 @@ def _xyz(pts, dims: int) -> dict:
 
 def colour_values(view, colour: str, map_name: str):
     """Per-point float32 values for a continuous colouring (None for 'class')."""
-    ex = view.ex
+    ex = view.explorer
     if colour == "recon":
         return np.asarray(ex.recon_error, np.float32)
     if colour == "pres":
@@ -117,10 +122,35 @@ def camera_layout(cam, dims: int) -> dict:
     return {}
 
 
-def map_figure(view, map_name: str, colour: str, overlays: dict, cam=None, rev: int = 0) -> dict:
+def selected_points(view, selection) -> list:
+    """Per class trace, the positions of the selected points in it (None for all: no selection)."""
+    if not selection:
+        return [None] * len(view.trace_idx)
+    idx = np.asarray(selection, np.int64)
+    out = [[] for _ in view.trace_idx]
+    for t, pos in zip(view.trace_of[idx].tolist(), view.pos_in_trace[idx].tolist()):
+        out[t].append(pos)
+    return out
+
+
+def selection_ops(view, map_name: str, selection) -> list[dict]:
+    """Patch operations that show a selection (2-D maps; 3-D maps have no box/lasso select).
+    Clearing it also removes the box/lasso outline plotly keeps in layout.selections."""
+    if view.map_parts(map_name).dims != 2:
+        return []
+    ops = [{"trace": t, "props": {"selectedpoints": sp}}
+           for t, sp in enumerate(selected_points(view, selection))]
+    if not selection:
+        ops.append({"layout": {"selections": []}})
+    return ops
+
+
+def map_figure(view, map_name: str, colour: str, overlays: dict, cam=None, rev: int = 0,
+               selection=None) -> dict:
     """The full map: one Scattergl/Scatter3d trace per class, then the overlay traces."""
     _, _, dims = view.map_parts(map_name)
-    xy = np.asarray(view.ex.coords(map_name), np.float32)
+    xy = np.asarray(view.explorer.coords(map_name), np.float32)
+    chosen = selected_points(view, selection) if dims == 2 else [None] * len(view.trace_idx)
     ttype = "scattergl" if dims == 2 else "scatter3d"
     markers = marker_specs(view, colour, map_name, dims)
     data = []
@@ -130,6 +160,8 @@ def map_figure(view, map_name: str, colour: str, overlays: dict, cam=None, rev: 
               "marker": markers[t], "hoverinfo": "none", "showlegend": view.has_labels}
         if dims == 3:
             tr["z"] = b64(xy[idx, 2])
+        if chosen[t] is not None:
+            tr["selectedpoints"] = chosen[t]
         data.append(tr)
     for name in OVERLAYS:
         tr = {"type": ttype, "name": name, "showlegend": False, "hoverinfo": "skip",
@@ -146,7 +178,7 @@ def map_figure(view, map_name: str, colour: str, overlays: dict, cam=None, rev: 
     pad = 0.04 * np.maximum(hi - lo, 1e-6)
     ranges = [[round(a, 5), round(b, 5)] for a, b in zip(lo - pad, hi + pad)]
     layout = {
-        "uirevision": f"{view.name}|{map_name}|{rev}",
+        "uirevision": uirevision(view.name, map_name, rev),
         "autosize": True,          # take the graph box's size on the first draw (no second draw)
         "margin": {"l": 4, "r": 4, "t": 30, "b": 4},
         "paper_bgcolor": "white", "plot_bgcolor": "white",

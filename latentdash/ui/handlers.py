@@ -1,42 +1,59 @@
-"""Pure handlers: JSON-able inputs + the read-only Catalog -> JSON-able outputs.
+"""Pure event handlers: the view state + one event's value + the read-only Catalog -> new state.
 
-`reduce` is the single place where user interactions change the view state; the `render_*`
-functions turn a state into what the page shows. Callbacks (callbacks.py) only move values
-between component properties and these functions, so every interaction is testable without a
-browser. Bad input never raises out of here: `reduce` returns the state unchanged plus a short
-message, and logs one line; the render functions raise `Reject`, which callbacks turn into
-"leave the page as it was".
+Each handler changes the state dict it is given (a copy), returns `NO_CHANGE` when the event
+changes nothing (not an error), or raises `Reject` with a short message for input it can't apply.
+events.py declares which page input fires which handler; `reduce` (there) runs them. Rendering a
+state is render.py's job. Nothing here touches Dash, so every interaction is tested directly.
 """
 from __future__ import annotations
 
-import logging
 import math
 import numbers
+from dataclasses import dataclass
 
 import numpy as np
 
 from .. import latent_ops
 from ..errors import LatentdashError
-from . import urlstate
 from .catalog import BASES, ModelView
+from .schema import MAX_STEPS, MIN_STEPS, implied_z, latent_of
 
-log = logging.getLogger(__name__)
 N_NEIGHBOURS = 8
+MAX_SELECTION = 200_000
 
 
 class Reject(LatentdashError):
-    """An interaction that can't be applied; the page keeps its current state."""
+    """An interaction that can't be applied; the page keeps its current state and says why."""
 
 
-# ----------------------------------------------------------------------------- helpers
-def _view(catalog, state) -> ModelView:
+class NoChange:
+    """The value a handler returns when the event changes nothing (e.g. sliders re-rendered)."""
+
+    def __repr__(self) -> str:
+        return "NO_CHANGE"
+
+
+NO_CHANGE = NoChange()
+
+
+@dataclass(frozen=True)
+class Env:
+    """What a handler may read besides the state: the catalog, the state's model view and the
+    page's click mode ("inspect" | "a" | "b")."""
+    catalog: object
+    view: ModelView
+    click_mode: str = "inspect"
+
+
+# ----------------------------------------------------------------------------- checks
+def view_of(catalog, state) -> ModelView:
     view = catalog.get(state.get("model")) if isinstance(state, dict) else None
     if view is None:
         raise Reject(f"unknown model {state.get('model') if isinstance(state, dict) else state!r}")
     return view
 
 
-def _index(value, view: ModelView, what: str = "point") -> int:
+def check_index(value, view: ModelView, what: str = "point") -> int:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise Reject(f"{what} index {value!r} is not a number")
     try:
@@ -51,47 +68,79 @@ def _index(value, view: ModelView, what: str = "point") -> int:
 def check_steps(value) -> int:
     """A whole number of interpolation steps in 2..32 (Reject otherwise)."""
     ok = (isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-          and value == int(value) and urlstate.MIN_STEPS <= value <= urlstate.MAX_STEPS)
+          and value == int(value) and MIN_STEPS <= value <= MAX_STEPS)
     if not ok:
-        raise Reject(f"steps must be a whole number from {urlstate.MIN_STEPS} to "
-                     f"{urlstate.MAX_STEPS}, got {value!r}")
+        raise Reject(f"steps must be a whole number from {MIN_STEPS} to {MAX_STEPS}, got {value!r}")
     return int(value)
 
 
-def _latent(view: ModelView, i: int) -> list[float]:
-    return [float(v) for v in np.asarray(view.ex.latents[i], np.float32)]
-
-
-def _state_z(view: ModelView, state: dict) -> np.ndarray:
+def state_z(view: ModelView, state: dict) -> np.ndarray:
+    """The state's slider vector as float32 [d] (the implied one when the state has none)."""
     z = state.get("z")
     if z is None:
-        sel = state.get("sel")
-        return np.asarray(view.ex.latents[sel] if sel is not None else view.lat_mean, np.float32)
+        return np.asarray(implied_z(view, state), np.float32)
     try:
         return latent_ops.as_vector(z, view.d, "slider vector")
     except LatentdashError as e:
         raise Reject(str(e)) from e
 
 
-def click_index(click, view: ModelView) -> int:
-    """Dataset index of a clicked point: its customdata, else (curveNumber, pointNumber)."""
-    try:
-        pt = click["points"][0]
-    except (TypeError, KeyError, IndexError) as e:
-        raise Reject("click carries no point") from e
+def slider_values(values, axes) -> np.ndarray:
+    if not isinstance(values, (list, tuple)) or len(values) != axes.k:
+        raise Reject(f"expected {axes.k} slider values, got "
+                     f"{len(values) if isinstance(values, (list, tuple)) else type(values).__name__}")
+    if any(isinstance(v, bool) or not isinstance(v, numbers.Real) for v in values):
+        raise Reject("slider values must be numbers")
+    v = np.asarray(values, np.float64)
+    if not np.isfinite(v).all():
+        raise Reject("slider values must be finite (got NaN or infinity)")
+    return np.clip(v, axes.lo, axes.hi).astype(np.float32)
+
+
+def interp_path(view: ModelView, state: dict) -> np.ndarray | None:
+    """The latent path A -> B of the state's interpolation ([steps, d]), None without both ends."""
+    if state.get("a") is None or state.get("b") is None:
+        return None
+    za, zb = (np.asarray(view.explorer.latents[check_index(state[k], view, k.upper())], np.float32)
+              for k in ("a", "b"))
+    return latent_ops.interpolate(za, zb, check_steps(state.get("steps")), state.get("mode") or "linear")
+
+
+def point_index(pt, view: ModelView) -> int:
+    """Dataset index of one plotly event point: its customdata, else (curveNumber, pointNumber)."""
     if not isinstance(pt, dict):
         raise Reject("click carries no point")
     curve = pt.get("curveNumber")
     if isinstance(curve, int) and curve >= len(view.trace_idx):
         raise Reject("click on an overlay, not a data point")
     if "customdata" in pt:
-        return _index(pt["customdata"], view)
+        return check_index(pt["customdata"], view)
     pos = pt.get("pointNumber")
     if isinstance(curve, int) and isinstance(pos, int):
         i = view.point_from_trace(curve, pos)
         if i is not None:
             return i
     raise Reject("click carries no point id")
+
+
+def click_index(click, view: ModelView) -> int:
+    try:
+        pt = click["points"][0]
+    except (TypeError, KeyError, IndexError) as e:
+        raise Reject("click carries no point") from e
+    return point_index(pt, view)
+
+
+def slider_positions(state: dict, catalog) -> list[float]:
+    view = view_of(catalog, state)
+    axes = view.sliders[state.get("basis", "dims")]
+    return [round(float(v), 4) for v in axes.values_of(state_z(view, state))]
+
+
+# ----------------------------------------------------------------------------- camera
+def _axis_range(rel: dict, axis: str) -> list[float]:
+    pair = rel[f"{axis}.range"] if f"{axis}.range" in rel else (rel[f"{axis}.range[0]"], rel[f"{axis}.range[1]"])
+    return [float(v) for v in pair]
 
 
 def camera_from_relayout(rel, dims: int, old):
@@ -102,10 +151,7 @@ def camera_from_relayout(rel, dims: int, old):
         if rel.get("xaxis.autorange") or rel.get("yaxis.autorange"):
             return None
         try:
-            x = [float(v) for v in (rel["xaxis.range"] if "xaxis.range" in rel else
-                                    (rel["xaxis.range[0]"], rel["xaxis.range[1]"]))]
-            y = [float(v) for v in (rel["yaxis.range"] if "yaxis.range" in rel else
-                                    (rel["yaxis.range[0]"], rel["yaxis.range[1]"]))]
+            x, y = _axis_range(rel, "xaxis"), _axis_range(rel, "yaxis")
         except (KeyError, TypeError, ValueError):
             return old
         if len(x) != 2 or len(y) != 2:
@@ -128,166 +174,148 @@ def camera_from_relayout(rel, dims: int, old):
     return out
 
 
-# ----------------------------------------------------------------------------- reduce
-def _set_sel(state, view, i):
+# ----------------------------------------------------------------------------- the handlers
+def select_point(state, view, i):
     state["sel"] = i
-    state["z"] = _latent(view, i)
+    state["z"] = latent_of(view, i)
 
 
-def _change_model(state, catalog, name):
-    view = catalog.get(name)
+def on_model(state, value, env: Env):
+    view = env.catalog.get(value)
     if view is None:
-        raise Reject(f"unknown model {name!r}")
-    old = catalog.get(state.get("model"))
+        raise Reject(f"unknown model {value!r}")
+    old = env.catalog.get(state.get("model"))
     space, method, dims = old.map_parts(state["map"]) if old else ("latent", "umap", 2)
     state["model"] = view.name
     state["map"] = view.resolve_map(space, method, dims)
     if state.get("colour") not in view.colour_options:
         state["colour"] = view.colour_options[0]
-    if not catalog.shared_index:
-        state.update(sel=0, a=None, b=None)
+    if not env.catalog.shared_index:
+        state.update(sel=0, a=None, b=None, selection=None)
     for k in ("sel", "a", "b"):
         if state.get(k) is not None and not 0 <= state[k] < view.n:
             state[k] = None
-    state["z"] = _latent(view, state["sel"]) if state.get("sel") is not None else [
-        float(v) for v in view.lat_mean]
+    state["z"] = implied_z(view, state)
     state["cam"] = None
 
 
-def _choose_map(state, view, value):
+def on_map(state, value, env: Env):
     if not isinstance(value, dict):
         raise Reject("map choice is not an object")
-    name = view.resolve_map(value.get("space"), value.get("method"), value.get("dims"))
-    if name != state["map"]:
+    name = env.view.resolve_map(value.get("space"), value.get("method"), value.get("dims"))
+    if name != state["map"]:   # an unavailable choice resolves to the current map: the controls resync
         state["map"] = name
         state["cam"] = None
 
 
-def _interp_steps(state, view):
-    if state.get("a") is None or state.get("b") is None:
-        raise Reject("pick endpoints A and B first")
-    za, zb = (np.asarray(view.ex.latents[_index(state[k], view, k.upper())], np.float32) for k in ("a", "b"))
-    return latent_ops.interpolate(za, zb, check_steps(state.get("steps")), state.get("mode") or "linear")
+def on_colour(state, value, env: Env):
+    if value not in env.view.colour_options:
+        raise Reject(f"unknown colouring {value!r}")
+    state["colour"] = value
 
 
-def _apply(state: dict, event: str, value, catalog, click_mode: str) -> bool:
-    """Mutate `state` for one event. Returns True when the URL should get a history entry
-    (False: replace it, e.g. camera moves). Raises Reject for bad input."""
-    view = _view(catalog, state)
-    if event == "model":
-        _change_model(state, catalog, value)
-    elif event == "map":
-        _choose_map(state, view, value)
-    elif event == "colour":
-        if value not in view.colour_options:
-            raise Reject(f"unknown colouring {value!r}")
-        state["colour"] = value
-    elif event == "basis":
-        if value not in BASES:
-            raise Reject(f"unknown slider basis {value!r}")
-        state["basis"] = value
-    elif event == "click":
-        i = click_index(value, view)
-        if click_mode == "a":
-            state["a"] = i
-        elif click_mode == "b":
-            state["b"] = i
-        else:
-            _set_sel(state, view, i)
-    elif event == "nbr":
-        _set_sel(state, view, _index(value, view, "neighbour"))
-    elif event in ("set_a", "set_b"):
+def on_basis(state, value, env: Env):
+    if value not in BASES:
+        raise Reject(f"unknown slider basis {value!r}")
+    state["basis"] = value
+
+
+def on_click(state, value, env: Env):
+    i = click_index(value, env.view)
+    if env.click_mode in ("a", "b"):
+        state[env.click_mode] = i
+    else:
+        select_point(state, env.view, i)
+
+
+def on_neighbour(state, value, env: Env):
+    select_point(state, env.view, check_index(value, env.view, "neighbour"))
+
+
+def _endpoint_setter(end: str):
+    def on_set_endpoint(state, value, env: Env):
         if state.get("sel") is None:
             raise Reject("select a point first (click it on the map)")
-        state[event[-1]] = state["sel"]
-    elif event == "swap":
-        state["a"], state["b"] = state.get("b"), state.get("a")
-    elif event == "steps":
-        state["steps"] = check_steps(value)
-    elif event == "mode":
-        if value not in latent_ops.MODES:
-            raise Reject(f"unknown interpolation {value!r}; use linear or spherical")
-        state["mode"] = value
-    elif event == "reset":
-        state["z"] = (_latent(view, state["sel"]) if state.get("sel") is not None
-                      else [float(v) for v in view.lat_mean])
-    elif event == "random":
-        seed = int(value) if isinstance(value, int) and not isinstance(value, bool) else None
-        state["z"] = [float(v) for v in np.asarray(view.ex.sample_prior(1, seed), np.float32).reshape(-1)]
-    elif event == "step":
-        path = _interp_steps(state, view)
-        k = _index(value, view, "step")
-        if k >= len(path):
-            raise Reject(f"step {k} is out of range 0..{len(path) - 1}")
-        state["z"] = [float(v) for v in path[k]]
-    elif event == "sliders":
-        axes = view.sliders[state.get("basis", "dims")]
-        vals = _slider_values(value, axes)
-        z = axes.compose(_state_z(view, state), vals)
-        if np.allclose(z, _state_z(view, state), atol=1e-6):
-            raise Reject("")  # nothing changed (e.g. sliders re-rendered); not an error
-        state["z"] = [float(v) for v in z]
-    elif event == "relayout":
-        _, _, dims = view.map_parts(state["map"])
-        cam = camera_from_relayout(value, dims, state.get("cam"))
-        if cam == state.get("cam"):
-            raise Reject("")
-        state["cam"] = cam
-        return False
-    else:
-        raise Reject(f"unknown event {event!r}")
-    return True
+        state[end] = state["sel"]
+    return on_set_endpoint
 
 
-def _slider_values(values, axes) -> np.ndarray:
-    if not isinstance(values, (list, tuple)) or len(values) != axes.k:
-        raise Reject(f"expected {axes.k} slider values, got "
-                     f"{len(values) if isinstance(values, (list, tuple)) else type(values).__name__}")
-    if any(isinstance(v, bool) or not isinstance(v, numbers.Real) for v in values):
-        raise Reject("slider values must be numbers")
-    v = np.asarray(values, np.float64)
-    if not np.isfinite(v).all():
-        raise Reject("slider values must be finite (got NaN or infinity)")
-    return np.clip(v, axes.lo, axes.hi).astype(np.float32)
+on_set_a, on_set_b = _endpoint_setter("a"), _endpoint_setter("b")
 
 
-def reduce(state: dict, event: str, value, catalog, click_mode: str = "inspect") -> dict:
-    """Apply one user event to the view state.
-
-    Returns {"state": new state or None (unchanged), "url": "push" | "replace" | None,
-             "sliders": slider positions for the new state or None, "message": str or None}.
-    """
-    if event == "url":
-        new, problems = urlstate.parse(value, catalog)
-        msg = None
-        if problems:
-            msg = "Ignored bad link parameter(s): " + ", ".join(problems)
-            log.warning("url: ignored bad parameter(s) %s in %.200r", ", ".join(problems), value)
-        if isinstance(state, dict) and {k: new.get(k) for k in new if k != "rev"} == {
-                k: state.get(k) for k in new if k != "rev"}:
-            return {"state": None, "url": None, "sliders": None, "message": msg}
-        new["rev"] = int(state.get("rev") or 0) + 1 if isinstance(state, dict) else 0
-        return {"state": new, "url": None, "sliders": slider_positions(new, catalog),
-                "message": msg}
-    try:
-        if not isinstance(state, dict) or catalog.get(state.get("model")) is None:
-            state = urlstate.default_state(catalog)
-        new = dict(state)
-        push = _apply(new, event, value, catalog, click_mode)
-    except Reject as e:
-        if str(e):
-            log.warning("%s: %s", event, e)
-        return {"state": None, "url": None, "sliders": None, "message": str(e) or None}
-    except LatentdashError as e:
-        log.warning("%s: %s", event, e)
-        return {"state": None, "url": None, "sliders": None, "message": str(e)}
-    sliders = None
-    if event not in ("sliders", "relayout", "colour", "map", "steps", "mode", "swap", "set_a", "set_b"):
-        sliders = slider_positions(new, catalog)
-    return {"state": new, "url": "push" if push else "replace", "sliders": sliders, "message": None}
+def on_swap(state, value, env: Env):
+    state["a"], state["b"] = state.get("b"), state.get("a")
 
 
-def slider_positions(state: dict, catalog) -> list[float]:
-    view = _view(catalog, state)
-    axes = view.sliders[state.get("basis", "dims")]
-    return [round(float(v), 4) for v in axes.values_of(_state_z(view, state))]
+def on_steps(state, value, env: Env):
+    state["steps"] = check_steps(value)
+
+
+def on_mode(state, value, env: Env):
+    if value not in latent_ops.MODES:
+        raise Reject(f"unknown interpolation {value!r}; use linear or spherical")
+    state["mode"] = value
+
+
+def on_reset(state, value, env: Env):
+    state["z"] = implied_z(env.view, state)
+
+
+def on_random(state, value, env: Env):
+    seed = int(value) if isinstance(value, int) and not isinstance(value, bool) else None
+    z = env.view.explorer.sample_prior(1, seed)
+    state["z"] = [float(v) for v in np.asarray(z, np.float32).reshape(-1)]
+
+
+def on_step(state, value, env: Env):
+    path = interp_path(env.view, state)
+    if path is None:
+        raise Reject("pick endpoints A and B first")
+    k = check_index(value, env.view, "step")
+    if k >= len(path):
+        raise Reject(f"step {k} is out of range 0..{len(path) - 1}")
+    state["z"] = [float(v) for v in path[k]]
+
+
+def on_sliders(state, value, env: Env):
+    axes = env.view.sliders[state.get("basis", "dims")]
+    base = state_z(env.view, state)
+    z = axes.compose(base, slider_values(value, axes))
+    if np.allclose(z, base, atol=1e-6):
+        return NO_CHANGE          # e.g. the sliders were re-rendered
+    state["z"] = [float(v) for v in z]
+
+
+def on_relayout(state, value, env: Env):
+    cam = camera_from_relayout(value, env.view.map_parts(state["map"]).dims, state.get("cam"))
+    if cam == state.get("cam"):
+        return NO_CHANGE          # not a camera move (autosize, a legend click, ...)
+    state["cam"] = cam
+
+
+def on_select(state, value, env: Env):
+    """Box or lasso selection on a 2-D map (plotly's selectedData): the selected dataset indices.
+    `None` (a double click clears plotly's selection) clears it."""
+    if value is None:
+        if state.get("selection") is None:
+            return NO_CHANGE
+        state["selection"] = None
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("points"), list):
+        raise Reject("selection carries no points")
+    if len(value["points"]) > MAX_SELECTION:
+        raise Reject(f"selection has more than {MAX_SELECTION} points")
+    idx = set()
+    for pt in value["points"]:
+        if isinstance(pt, dict) and isinstance(pt.get("curveNumber"), int) \
+                and pt["curveNumber"] >= len(env.view.trace_idx):
+            continue             # an overlay marker (A, B, the path) inside the lasso
+        idx.add(point_index(pt, env.view))
+    sel = sorted(idx) or None
+    if sel == state.get("selection"):
+        return NO_CHANGE
+    state["selection"] = sel
+
+
+def on_clear_selection(state, value, env: Env):
+    state["selection"] = None

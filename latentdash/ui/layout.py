@@ -8,7 +8,8 @@ from dash import dcc, html
 from . import ids
 from .catalog import METHOD_LABELS, METHODS, SPACES
 from .figures import empty_figure
-from .urlstate import DEFAULT_STEPS, MAX_STEPS, MIN_STEPS
+from .render import inspector_captions
+from .schema import DEFAULT_STEPS, MAX_STEPS, MIN_STEPS
 
 KIND_LABELS = {"vae": "VAE", "ae": "autoencoder", "linear": "PCA baseline", "generator": "generator"}
 BLANK = "data:image/gif;base64,R0lGODlhAQABAAAAACH5BAEKAAEALAAAAAABAAEAAAICTAEAOw=="
@@ -46,11 +47,10 @@ def _labelled(label, control, cls=""):
 def _graph(gid: str, cls: str, message: str):
     """One of the two map graphs (2-D, 3-D); CSS shows the one with class ld-on."""
     # responsive=False: dcc.Graph's own resize detector also fires when nothing changed size,
-    # and each resize redraws all points; assets/clientside.js resizes on real size changes only
+    # and each resize redraws all points; assets/ld-3-map.js resizes on real size changes only
     return html.Div(dcc.Graph(id=gid, figure=empty_figure(message), clear_on_unhover=True,
                               responsive=False, style={"height": "100%", "width": "100%"},
-                              config={"scrollZoom": True, "displaylogo": False,
-                                      "modeBarButtonsToRemove": ["select2d", "lasso2d"]}),
+                              config={"scrollZoom": True, "displaylogo": False}),
                     id=ids.BOX_OF[gid], className=cls)
 
 
@@ -58,9 +58,10 @@ def build_layout(catalog, prefix: str = "/"):
     view = catalog.get(catalog.default)
     opts = control_options(view)
     space, method, dims = view.map_parts(view.default_map())
-    stores = [dcc.Store(id=i) for i in (ids.ST_VIEW, ids.ST_SEL, ids.ST_INTERP, ids.ST_Z, ids.ST_CAM,
-                                        ids.ST_RENDERED, ids.ST_SLIDERKEY, ids.ST_URL_REPLACE, ids.ST_DRAG,
-                                        ids.ST_DRAGOUT, ids.ST_PREFETCH, ids.ST_DRAWN)]
+    captions = inspector_captions(view)
+    stores = [dcc.Store(id=i) for i in (*ids.STORE_OF.values(), ids.ST_RENDERED, ids.ST_SLIDERKEY,
+                                        ids.ST_URL_REPLACE, ids.ST_DRAG, ids.ST_DRAGOUT, ids.ST_PREFETCH,
+                                        ids.ST_DRAWN)]
     meta = {"prefix": prefix, "traces": {v.name: v.trace_names for v in catalog.views.values()}}
     header = html.Header([
         html.Div([html.H1("latentdash"), html.Span("latent space explorer", className="ld-sub")],
@@ -68,7 +69,8 @@ def build_layout(catalog, prefix: str = "/"):
         _labelled("Model", dcc.Dropdown(id=ids.MODEL, options=model_options(catalog), value=view.name,
                                         clearable=False, searchable=False, style={"width": "330px"}),
                   cls="ld-model"),
-        html.Div(id=ids.MSG, className="ld-msg", role="status"),
+        html.Div([html.Div(id=ids.MSG, role="status"), html.Div(id=ids.CLIENT_MSG, role="status")],
+                 className="ld-msg"),
     ], className="ld-header")
     controls = html.Div([
         _labelled("Map of", dcc.RadioItems(id=ids.SPACE, options=opts["space"], value=space, inline=True)),
@@ -85,6 +87,9 @@ def build_layout(catalog, prefix: str = "/"):
         controls,
         html.P("Scroll to zoom, drag to pan (3D: drag to rotate). Hover a dot to see its image, "
                "click it to inspect it. Click a class in the legend to hide it.", className="ld-hint"),
+        html.Div([html.Span(id=ids.SEL_NOTE, className="ld-hint"),
+                  html.Button("Clear selection", id=ids.BTN_CLEAR_SEL, className="ld-btn ld-btn-small",
+                              disabled=True)], className="ld-row ld-selection"),
         html.Div([
             dcc.Loading(html.Div([_graph(ids.GRAPH, "ld-graph ld-on", "Loading the map..."),
                                   _graph(ids.GRAPH3, "ld-graph", "")], className="ld-graphs"),
@@ -99,9 +104,9 @@ def build_layout(catalog, prefix: str = "/"):
     inspector = _card("Inspector", "The clicked image, what the model makes of it, its latent code "
                       "and its nearest neighbours in latent space (click one to jump to it).", html.Div([
                           html.Figure([html.Img(id=ids.INS_ORIG, className="ld-px ld-big", src=BLANK),
-                                       html.Figcaption("original")]),
+                                       html.Figcaption(captions[0], id=ids.INS_ORIG_CAP)]),
                           html.Figure([html.Img(id=ids.INS_RECON, className="ld-px ld-big", src=BLANK),
-                                       html.Figcaption("reconstruction")]),
+                                       html.Figcaption(captions[1], id=ids.INS_RECON_CAP)]),
                           html.Div([html.Div(id=ids.INS_LABEL, className="ld-ins-label"),
                                     html.Button("Use as A", id=ids.BTN_A, className="ld-btn ld-btn-a"),
                                     html.Button("Use as B", id=ids.BTN_B, className="ld-btn ld-btn-b")],
@@ -172,7 +177,9 @@ def slider_rows(spec: dict) -> list:
                 dcc.Slider(id={"type": ids.SLIDER, "index": k}, min=a["min"], max=a["max"],
                            step=a["step"], value=a["value"], updatemode="mouseup", marks=None,
                            allow_direct_input=False, className="ld-slider",
-                           tooltip={"placement": "top", "always_visible": False})]
+                           # the tooltip shows the value rounded (assets/ld-1-contract.js)
+                           tooltip={"placement": "top", "always_visible": False,
+                                    "transform": "latentdashRound"})]
     return out
 
 

@@ -1,0 +1,70 @@
+/* latentdash page code, part 4: the slider drag loop, the hot path. While a handle is held, the
+   positions (read from the sliders' aria-valuenow as they move) are posted to the `drag` callback
+   through Dash's own endpoint, one request in flight and always the newest positions next; the
+   reply (a PNG data URI and the marker position) goes straight into the page. No Dash callback
+   runs per frame, so a frame costs one small request and no re-render of the layout. Releasing
+   the handle commits the vector through the normal callbacks (URL, map, image). The request's
+   shape comes from the server (contract.drag), filled with the state the dragContext callback
+   hands over (the drag callback's State, in the same order). */
+window.latentdashDrag = {
+  active: false, inflight: false, latest: null, state: null, observer: null,
+  observe: function () {
+    if (this.observer) { return; }
+    this.observer = new MutationObserver(() => this.moved());
+    this.observer.observe(document.body, {subtree: true, attributes: true, attributeFilter: ["aria-valuenow"]});
+  },
+  moved: function () {
+    if (!this.active || !this.state) { return; }
+    const thumbs = document.querySelectorAll(".ld-sliders [role=slider]");
+    const values = Array.from(thumbs, (t) => parseFloat(t.getAttribute("aria-valuenow")));
+    if (!values.length || values.some((v) => !isFinite(v))) { return; }
+    this.latest = {values: values, state: this.state};
+    if (!this.inflight) { this.send(); }
+  },
+  body: function (spec, p) {
+    return {
+      output: spec.output, outputs: spec.outputs, changedPropIds: spec.changedPropIds,
+      inputs: [Object.assign({}, spec.inputs[0], {value: {values: p.values}})],
+      state: spec.state.map((s, k) => ({id: s.id, property: s.property, value: p.state[k]}))
+    };
+  },
+  send: function () {
+    const p = this.latest;
+    const spec = window.latentdash.contract.drag;
+    this.latest = null;
+    if (!p || !spec) { this.inflight = false; return; }
+    this.inflight = true;
+    const out = spec.outputs.id;
+    fetch(spec.url, {method: "POST", headers: {"Content-Type": "application/json"},
+                     body: JSON.stringify(this.body(spec, p))})
+      .then((r) => {
+        if (r.status === 204) { return null; }
+        if (r.status !== 200) { throw new Error("HTTP " + r.status); }
+        return r.json();
+      })
+      .then((j) => { if (j && j.response && j.response[out]) { this.apply(j.response[out][spec.outputs.property]); } })
+      .catch((e) => window.latentdash.report("drag", "Live decoding failed (" + e.message + "); "
+                                             + "release the slider to decode on the server."))
+      .finally(() => this.send());
+  },
+  apply: function (d) {
+    const ld = window.latentdash;
+    if (d && d.error) { ld.report("drag", d.error); return; }
+    if (!d || !d.src) { return; }
+    ld.clear("drag");
+    const img = document.getElementById(ld.ids.CUR_IMG);
+    if (img) { img.src = d.src; }
+    const gd = ld.graphDiv(d.pt && d.pt.length === 3 ? ld.ids.GRAPH3 : ld.ids.GRAPH);
+    if (!gd || !d.pt || !gd.layout || String(gd.layout.uirevision) !== d.key) { return; }
+    if (d.pt.length === 3) { window.latentdashMarker.restyle3d(gd, d.pt); return; }
+    window.latentdashMarker.hook(gd);
+    gd.__ldMarker.pt = d.pt;
+    window.latentdashMarker.sync(gd);
+  }
+};
+document.addEventListener("pointerdown", (e) => {
+  if (e.target && e.target.closest && e.target.closest(".ld-sliders")) { window.latentdashDrag.active = true; }
+}, true);
+["pointerup", "pointercancel"].forEach((t) => window.addEventListener(t, () => {
+  window.latentdashDrag.active = false;
+}, true));

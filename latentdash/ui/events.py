@@ -1,0 +1,192 @@
+"""The registry of page events: which input fires each one, its pure handler (handlers.py),
+whether it adds a browser-history entry or replaces the current one, and whether the latent
+sliders follow the new state. `reduce` applies one event to the state; the other functions here
+turn a reduce result into what the reducer callback writes (store diffs, controls, click mode).
+callbacks.py only wires this registry to Dash; every function here is pure and tested directly.
+
+Adding an interaction: one `Event` below (+ its handler in handlers.py, its control in layout.py).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ..errors import LatentdashError
+from . import handlers as h
+from . import ids, urlstate
+from .handlers import NO_CHANGE, Env, Reject
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A component property that fires an event. `pattern`: the id is the `type` of pattern ids
+    {"type": id, "index": ALL} (a list of buttons or sliders)."""
+    id: str
+    prop: str
+    pattern: bool = False
+
+    @property
+    def key(self) -> str:
+        """Its keyword in the reducer callback."""
+        return f"{self.id}__{self.prop}".replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """What fired: the source, the fired property's value, the pattern index (pattern sources),
+    and every reducer input's current value by Source.key (for events that read several)."""
+    source: Source
+    value: Any
+    index: Any = None
+    inputs: dict | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    name: str
+    sources: tuple[Source, ...]
+    handler: Callable
+    read: Callable[[Trigger], Any] = lambda t: t.value   # the handler's value
+    history: str = "push"          # "push": a history entry; "replace": the address bar only
+    resync_sliders: bool = True    # move the latent sliders to the new state's vector
+    button: bool = False           # fires only on a real click (n_clicks > 0)
+    map_graph: bool = False        # from a map graph: only the graph on show speaks for the map
+
+
+def _button(name, cid, handler, **kw) -> Event:
+    return Event(name, (Source(cid, "n_clicks"),), handler, button=True, **kw)
+
+
+def _map_choice(t: Trigger) -> dict:
+    return {k: t.inputs[Source(cid, "value").key]
+            for k, cid in (("space", ids.SPACE), ("method", ids.METHOD), ("dims", ids.DIMS))}
+
+
+_GRAPHS = (ids.GRAPH, ids.GRAPH3)
+EVENTS: tuple[Event, ...] = (
+    Event("model", (Source(ids.MODEL, "value"),), h.on_model),
+    Event("map", tuple(Source(c, "value") for c in (ids.SPACE, ids.METHOD, ids.DIMS)), h.on_map,
+          read=_map_choice, resync_sliders=False),
+    Event("colour", (Source(ids.COLOUR, "value"),), h.on_colour, resync_sliders=False),
+    Event("basis", (Source(ids.BASIS, "value"),), h.on_basis),
+    Event("click", tuple(Source(g, "clickData") for g in _GRAPHS), h.on_click, map_graph=True),
+    Event("relayout", tuple(Source(g, "relayoutData") for g in _GRAPHS), h.on_relayout,
+          history="replace", resync_sliders=False, map_graph=True),
+    Event("select", (Source(ids.GRAPH, "selectedData"),), h.on_select, resync_sliders=False,
+          map_graph=True),
+    _button("clear_selection", ids.BTN_CLEAR_SEL, h.on_clear_selection, resync_sliders=False),
+    Event("nbr", (Source(ids.NBR, "n_clicks", pattern=True),), h.on_neighbour, read=lambda t: t.index,
+          button=True),
+    _button("set_a", ids.BTN_A, h.on_set_a, resync_sliders=False),
+    _button("set_b", ids.BTN_B, h.on_set_b, resync_sliders=False),
+    _button("swap", ids.BTN_SWAP, h.on_swap, resync_sliders=False),
+    Event("steps", (Source(ids.STEPS, "value"),), h.on_steps, resync_sliders=False),
+    Event("mode", (Source(ids.MODE, "value"),), h.on_mode, resync_sliders=False),
+    _button("reset", ids.BTN_RESET, h.on_reset),
+    _button("random", ids.BTN_RANDOM, h.on_random, read=lambda t: None),
+    Event("step", (Source(ids.STEP, "n_clicks", pattern=True),), h.on_step, read=lambda t: t.index,
+          button=True),
+    Event("sliders", (Source(ids.SLIDER, "value", pattern=True),), h.on_sliders, resync_sliders=False),
+)
+BY_NAME = {e.name: e for e in EVENTS}
+BY_SOURCE = {(s.id, s.prop): e for e in EVENTS for s in e.sources}
+SOURCES: tuple[Source, ...] = tuple(dict.fromkeys(s for e in EVENTS for s in e.sources))
+URL_SOURCE = Source(ids.URL, "search")
+assert len(BY_SOURCE) == sum(len(e.sources) for e in EVENTS), "an input fires two events"
+
+
+# ----------------------------------------------------------------------------- reduce
+def _result(state=None, url=None, sliders=None, message=None) -> dict:
+    return {"state": state, "url": url, "sliders": sliders, "message": message}
+
+
+def _reduce_url(state, search, catalog) -> dict:
+    new, problems = urlstate.parse(search, catalog)
+    msg = None
+    if problems:
+        msg = "Ignored bad link parameter(s): " + ", ".join(problems)
+        log.warning("url: ignored bad parameter(s) %s in %.200r", ", ".join(problems), search)
+    if isinstance(state, dict) and all(new.get(k) == state.get(k) for k in new if k != "rev"):
+        return _result(message=msg)
+    new["rev"] = int(state.get("rev") or 0) + 1 if isinstance(state, dict) else 0
+    return _result(new, None, h.slider_positions(new, catalog), msg)
+
+
+def reduce(state: dict, event: str, value, catalog, click_mode: str = "inspect") -> dict:
+    """Apply one user event to the view state.
+
+    Returns {"state": new state or None (unchanged), "url": "push" | "replace" | None,
+             "sliders": slider positions for the new state or None, "message": str or None}.
+    """
+    if event == "url":
+        return _reduce_url(state, value, catalog)
+    ev = BY_NAME.get(event)
+    try:
+        if ev is None:
+            raise Reject(f"unknown event {event!r}")
+        if not isinstance(state, dict) or catalog.get(state.get("model")) is None:
+            state = urlstate.default_state(catalog)
+        new = dict(state)
+        env = Env(catalog, h.view_of(catalog, new), click_mode or "inspect")
+        if ev.handler(new, value, env) is NO_CHANGE:
+            return _result()
+    except LatentdashError as e:    # Reject, or a one-line error from the Explorer
+        log.warning("%s: %s", event, e)
+        return _result(message=str(e))
+    sliders = h.slider_positions(new, catalog) if ev.resync_sliders else None
+    return _result(new, ev.history, sliders)
+
+
+# ----------------------------------------------------------------------------- wiring helpers
+def resolve(triggered_id, prop: str | None, value, inputs: dict) -> tuple[str | None, Any]:
+    """(event name, handler value) for what fired, or (None, None) to ignore it.
+    triggered_id None (the page's first call) is the URL."""
+    if triggered_id is None or triggered_id == ids.URL:
+        return "url", inputs.get(URL_SOURCE.key)
+    pattern = isinstance(triggered_id, dict)
+    cid = triggered_id.get("type") if pattern else triggered_id
+    ev = BY_SOURCE.get((cid, prop))
+    if ev is None:
+        return None, None
+    if ev.button and not value:    # a new button appeared (n_clicks None); nothing was clicked
+        return None, None
+    src = next(s for s in ev.sources if (s.id, s.prop) == (cid, prop))
+    if src.pattern and not ev.button:
+        value = inputs.get(src.key)          # e.g. all slider values, not just the one that moved
+    trig = Trigger(src, value, triggered_id.get("index") if pattern else None, inputs)
+    return ev.name, ev.read(trig)
+
+
+def shown_graph(state) -> str:
+    """Id of the graph that shows the state's map (the 2-D graph unless the map is 3-D)."""
+    return ids.GRAPH3 if str(state.get("map", "")).endswith("-3d") else ids.GRAPH
+
+
+def from_hidden_graph(event: str, triggered_id, state) -> bool:
+    """True for a map event from the graph that is not on show (the hidden one may redraw)."""
+    ev = BY_NAME.get(event)
+    return bool(ev and ev.map_graph and state is not None and triggered_id != shown_graph(state))
+
+
+def store_updates(old, new: dict) -> dict:
+    """{store: its new part, or None where it did not change}."""
+    old_parts = urlstate.split(old) if old else {}
+    return {k: (v if old_parts.get(k) != v else None) for k, v in urlstate.split(new).items()}
+
+
+def click_mode_after(event: str, mode) -> str | None:
+    """Endpoint picking cycles: a map click in mode A moves on to B, in mode B back to inspecting."""
+    if event == "click" and mode in ("a", "b"):
+        return "b" if mode == "a" else "inspect"
+    return None
+
+
+def control_values(state: dict, view) -> dict:
+    """What each control shows for a state, by control id."""
+    space, method, dims = view.map_parts(state["map"])
+    return {ids.MODEL: state["model"], ids.SPACE: space, ids.METHOD: method, ids.DIMS: dims,
+            ids.COLOUR: state["colour"], ids.BASIS: state["basis"], ids.STEPS: state["steps"],
+            ids.MODE: state["mode"]}

@@ -1,0 +1,198 @@
+"""The per-user view state, declared once: each key with its default, the dcc.Store(s) it lives in,
+its URL parameter and codec, and its validation.
+
+The state is one flat dict (handlers work on it); the page keeps it in a few stores so each render
+callback wakes only for what it draws (`model` rides along in several stores, so each of them
+depends on one store only). The URL carries all of it, so a link restores the view in another
+browser (urlstate.py turns this schema into `serialize` / `parse`).
+
+Fields are listed in dependency order: a default or a decoder may read the keys above it (the
+slider vector `z` defaults to the selected point's code; a camera is read for the map's
+dimensionality). Adding a key is one `Field` here; docs/architecture.md walks through it.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from ..atlas.params import MapName
+from ..latent_ops import MODES
+from .catalog import BASES
+
+MIN_STEPS, MAX_STEPS, DEFAULT_STEPS = 2, 32, 8
+MAX_QUERY = 8000           # longer queries are not parsed at all
+MAX_SELECTION_PARAM = 2000  # a selection whose index ranges are longer stays out of the link
+
+
+@dataclass(frozen=True)
+class Field:
+    """One state key.
+
+    default(view, state) -> value for a model view, given the keys declared above it.
+    param: its URL parameter (None: not carried by the URL).
+    encode(value, state, view) -> text for the URL, or None to leave it out (the default implies it).
+    decode(text, view, state) -> value; raises ValueError (or TypeError/KeyError/IndexError) on a bad
+    or tampered value, which then falls back to the default and is named to the user.
+    """
+    key: str
+    stores: tuple[str, ...]
+    default: Callable[[Any, dict], Any]
+    param: str | None = None
+    encode: Callable[[Any, dict, Any], str | None] | None = None
+    decode: Callable[[str, Any, dict], Any] | None = None
+
+
+# ----------------------------------------------------------------------------- codecs
+def number_text(v: float) -> str:
+    return f"{v:.5g}"
+
+
+def floats(text: str, n: int | None = None) -> list[float]:
+    vals = [float(s) for s in text.split(",")]
+    if (n is not None and len(vals) != n) or not all(math.isfinite(v) and abs(v) <= 1e6 for v in vals):
+        raise ValueError(text)
+    return vals
+
+
+def one_of(text: str, options) -> str:
+    if text not in options:
+        raise ValueError(text)
+    return text
+
+
+def index_in(text: str, n: int) -> int:
+    i = int(text)
+    if not 0 <= i < n:
+        raise ValueError(text)
+    return i
+
+
+def steps_in_range(text: str) -> int:
+    k = int(text)
+    if not MIN_STEPS <= k <= MAX_STEPS:
+        raise ValueError(text)
+    return k
+
+
+def latent_of(view, i: int) -> list[float]:
+    """Dataset item i's latent code as a JSON-able list."""
+    return [float(v) for v in np.asarray(view.explorer.latents[int(i)], np.float32)]
+
+
+def implied_z(view, state: dict) -> list[float]:
+    """The slider vector a state implies without a `z` of its own: the selected point's code, or
+    the mean code when nothing is selected."""
+    sel = state.get("sel")
+    return latent_of(view, sel) if sel is not None else [float(v) for v in view.lat_mean]
+
+
+def encode_z(z, state, view):
+    if z is None:
+        return None
+    if np.max(np.abs(np.asarray(z, np.float32) - np.asarray(implied_z(view, state), np.float32))) <= 1e-4:
+        return None
+    return ",".join(number_text(float(v)) for v in z)
+
+
+def encode_camera(cam, state, view):
+    if not isinstance(cam, dict):
+        return None
+    if "x" in cam:
+        return ",".join(number_text(v) for v in (*cam["x"], *cam["y"]))
+    if "eye" in cam:
+        return ",".join(number_text(cam[p][a]) for p in ("eye", "center", "up") for a in "xyz")
+    return None
+
+
+def parse_camera(text: str, dims: int):
+    if dims == 2:
+        x0, x1, y0, y1 = floats(text, 4)
+        if not (x1 > x0 and y1 > y0):
+            raise ValueError(text)
+        return {"x": [x0, x1], "y": [y0, y1]}
+    v = floats(text, 9)
+    return {p: dict(zip("xyz", v[3 * k:3 * k + 3])) for k, p in enumerate(("eye", "center", "up"))}
+
+
+def index_ranges(indices) -> str:
+    """[0, 1, 2, 5, 7, 8] -> '0-2,5,7-8' (sorted, unique)."""
+    idx = sorted({int(i) for i in indices})
+    parts, k = [], 0
+    while k < len(idx):
+        j = k
+        while j + 1 < len(idx) and idx[j + 1] == idx[j] + 1:
+            j += 1
+        parts.append(str(idx[k]) if j == k else f"{idx[k]}-{idx[j]}")
+        k = j + 1
+    return ",".join(parts)
+
+
+def parse_index_ranges(text: str, n: int) -> list[int]:
+    """'0-2,5' -> [0, 1, 2, 5]; ValueError for anything out of 0..n-1, reversed or malformed."""
+    out: set[int] = set()
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        a, b = int(lo), int(hi) if hi else int(lo)
+        if not 0 <= a <= b < n:
+            raise ValueError(part)
+        out.update(range(a, b + 1))
+    if not out:
+        raise ValueError(text)
+    return sorted(out)
+
+
+def encode_selection(sel, state, view):
+    if not sel:
+        return None
+    text = index_ranges(sel)
+    return text if len(text) <= MAX_SELECTION_PARAM else None
+
+
+def selection_fits_url(sel) -> bool:
+    return not sel or len(index_ranges(sel)) <= MAX_SELECTION_PARAM
+
+
+def _interp_set(state) -> bool:
+    return state.get("a") is not None or state.get("b") is not None or state.get("steps") != DEFAULT_STEPS
+
+
+# ----------------------------------------------------------------------------- the schema
+# Stores the state is split into (each becomes the dcc.Store `st-<name>`, see ids.STORE_OF).
+STORE_NAMES = ("map", "sel", "interp", "z", "cam", "selection")
+
+SCHEMA: tuple[Field, ...] = (
+    Field("model", ("map", "sel", "interp", "z", "selection"), lambda view, s: view.name, "model",
+          lambda v, s, view: v),   # decoded by urlstate.parse first: it picks the model view
+    Field("map", ("map",), lambda view, s: view.default_map(), "map",
+          lambda v, s, view: v, lambda t, view, s: one_of(t, view.map_names)),
+    Field("colour", ("map",), lambda view, s: view.colour_options[0], "color",
+          lambda v, s, view: None if v in (None, view.colour_options[0]) else v,
+          lambda t, view, s: one_of(t, view.colour_options)),
+    Field("basis", ("map",), lambda view, s: "dims", "basis",
+          lambda v, s, view: None if v in (None, "dims") else v, lambda t, view, s: one_of(t, BASES)),
+    Field("rev", ("map",), lambda view, s: 0),   # bumped when a link is opened: a fresh figure
+    Field("sel", ("sel",), lambda view, s: 0, "sel",
+          lambda v, s, view: None if v is None else str(int(v)), lambda t, view, s: index_in(t, view.n)),
+    Field("a", ("interp",), lambda view, s: None, "a",
+          lambda v, s, view: None if v is None else str(int(v)), lambda t, view, s: index_in(t, view.n)),
+    Field("b", ("interp",), lambda view, s: None, "b",
+          lambda v, s, view: None if v is None else str(int(v)), lambda t, view, s: index_in(t, view.n)),
+    Field("steps", ("interp",), lambda view, s: DEFAULT_STEPS, "steps",
+          lambda v, s, view: str(int(v or DEFAULT_STEPS)) if _interp_set(s) else None,
+          lambda t, view, s: steps_in_range(t)),
+    Field("mode", ("interp",), lambda view, s: "linear", "mode",
+          lambda v, s, view: (v or "linear") if _interp_set(s) else None, lambda t, view, s: one_of(t, MODES)),
+    Field("z", ("z",), lambda view, s: implied_z(view, s), "z", encode_z,
+          lambda t, view, s: floats(t, view.d)),
+    Field("cam", ("cam",), lambda view, s: None, "cam", encode_camera,
+          lambda t, view, s: parse_camera(t, MapName.parse(s["map"]).dims)),
+    Field("selection", ("selection",), lambda view, s: None, "selection", encode_selection,
+          lambda t, view, s: parse_index_ranges(t, view.n)),
+)
+FIELDS = {f.key: f for f in SCHEMA}
+STORES: dict[str, tuple[str, ...]] = {
+    name: tuple(f.key for f in SCHEMA if name in f.stores) for name in STORE_NAMES}
+assert all(set(f.stores) <= set(STORE_NAMES) for f in SCHEMA), "a field names an unknown store"
