@@ -77,7 +77,7 @@ def bench_inprocess(view, state, n):
         z = z0.copy()
         z[0] = fr[k]
         t = time.perf_counter()
-        imaging.png_data_uri(view.ex.decode(z)[0])
+        imaging.png_data_uri(view.explorer.decode(z)[0])
         decode_png.append(time.perf_counter() - t)
         vals = slider_values(view, state, 0, fr[k])
         t = time.perf_counter()
@@ -85,14 +85,14 @@ def bench_inprocess(view, state, n):
         handler.append(time.perf_counter() - t)
     # the same callback through Dash's dispatch in this process (Flask test client, no network)
     from latentdash.server.app_factory import create_app
-    client = create_app(explorers=[v.ex for v in CAT.views.values()]).server.test_client()
+    client = create_app(explorers=[v.explorer for v in CAT.views.values()]).server.test_client()
     dc = DashClient(client)
     p = urlstate.split(state)
     rendered = {"key": f"{state['model']}|{state['map']}|{state['rev']}"}
     dispatch = []
     for k in range(n + 20):
         vals = slider_values(view, state, 0, fr[k % n])
-        body = dc.body("st-dragout.data", {"st-drag.data": {"values": vals}, "st-view.data": p["view"],
+        body = dc.body("st-dragout.data", {"st-drag.data": {"values": vals}, "st-map.data": p["map"],
                                            "st-z.data": p["z"], "st-rendered.data": rendered}, ["st-drag.data"])
         t = time.perf_counter()
         r = client.post("/_dash-update-component", json=body)
@@ -127,9 +127,9 @@ def bench_http(base, state, view, n):
     times, sizes, paired = [], [], []
     fr = np.linspace(0, 1, n)
     for i in range(n + 20):
-        # exactly what the page posts while a handle moves (assets/clientside.js, latentdashDrag)
+        # exactly what the page posts while a handle moves (assets/ld-4-drag.js, latentdashDrag)
         vals = slider_values(view, state, 0, fr[i % n])
-        body = dc.body("st-dragout.data", {"st-drag.data": {"values": vals}, "st-view.data": p["view"],
+        body = dc.body("st-dragout.data", {"st-drag.data": {"values": vals}, "st-map.data": p["map"],
                                            "st-z.data": p["z"], "st-rendered.data": rendered},
                        ["st-drag.data"])
         # the same handler in this process right before the request: a baseline taken at the same
@@ -200,7 +200,7 @@ def main() -> int:
     CAT = Catalog(load_explorers(cfg, progress=True))
     view = CAT.get(CAT.default)
     state, _ = urlstate.parse("", CAT)
-    state["sel"], state["z"] = 1, [float(v) for v in view.ex.latents[1]]
+    state["sel"], state["z"] = 1, [float(v) for v in view.explorer.latents[1]]
     dec, hnd, disp, interp_in = bench_inprocess(view, state, a.n)
     print("in-process decode+PNG:", summary(dec))
     print("in-process slider handler (decode+PNG+marker):", summary(hnd))

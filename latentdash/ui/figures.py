@@ -168,8 +168,10 @@ def map_figure(view, map_name: str, colour: str, overlays: dict, cam=None, rev: 
               **OVERLAY_STYLE[name], **_xyz(overlays.get(name), dims)}
         if dims == 3:
             tr["marker"] = {**tr["marker"], "size": max(4, tr["marker"]["size"] // 2)}
-        elif name == "current":
-            # on 2-D maps an HTML overlay (assets/clientside.js) draws the slider vector, so that
+        else:   # a box/lasso selection dims what it leaves out, never the markers drawn over the map
+            tr["unselected"] = {"marker": {"opacity": 1}}
+        if dims == 2 and name == "current":
+            # on 2-D maps an HTML overlay (assets/ld-3-map.js) draws the slider vector, so that
             # dragging never redraws the WebGL points; the trace keeps the committed position
             tr["visible"] = False
         data.append(tr)
