@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ..atlas.params import MapName
 from ..errors import LatentdashError
 from . import handlers as h
 from . import ids, urlstate
@@ -162,7 +163,10 @@ def resolve(triggered_id, prop: str | None, value, inputs: dict) -> tuple[str | 
 
 def shown_graph(state) -> str:
     """Id of the graph that shows the state's map (the 2-D graph unless the map is 3-D)."""
-    return ids.GRAPH3 if str(state.get("map", "")).endswith("-3d") else ids.GRAPH
+    try:
+        return ids.GRAPH3 if MapName.parse(state.get("map")).dims == 3 else ids.GRAPH
+    except ValueError:
+        return ids.GRAPH
 
 
 def from_hidden_graph(event: str, triggered_id, state) -> bool:

@@ -54,16 +54,8 @@ def _graph(gid: str, cls: str, message: str):
                     id=ids.BOX_OF[gid], className=cls)
 
 
-def build_layout(catalog, prefix: str = "/"):
-    view = catalog.get(catalog.default)
-    opts = control_options(view)
-    space, method, dims = view.map_parts(view.default_map())
-    captions = inspector_captions(view)
-    stores = [dcc.Store(id=i) for i in (*ids.STORE_OF.values(), ids.ST_RENDERED, ids.ST_SLIDERKEY,
-                                        ids.ST_URL_REPLACE, ids.ST_DRAG, ids.ST_DRAGOUT, ids.ST_PREFETCH,
-                                        ids.ST_DRAWN)]
-    meta = {"prefix": prefix, "traces": {v.name: v.trace_names for v in catalog.views.values()}}
-    header = html.Header([
+def _header(catalog, view):
+    return html.Header([
         html.Div([html.H1("latentdash"), html.Span("latent space explorer", className="ld-sub")],
                  className="ld-brand"),
         _labelled("Model", dcc.Dropdown(id=ids.MODEL, options=model_options(catalog), value=view.name,
@@ -72,7 +64,11 @@ def build_layout(catalog, prefix: str = "/"):
         html.Div([html.Div(id=ids.MSG, role="status"), html.Div(id=ids.CLIENT_MSG, role="status")],
                  className="ld-msg"),
     ], className="ld-header")
-    controls = html.Div([
+
+def _controls(view):
+    opts = control_options(view)
+    space, method, dims = view.map_parts(view.default_map())
+    return html.Div([
         _labelled("Map of", dcc.RadioItems(id=ids.SPACE, options=opts["space"], value=space, inline=True)),
         _labelled("Method", dcc.RadioItems(id=ids.METHOD, options=opts["method"], value=method, inline=True)),
         _labelled("View", dcc.RadioItems(id=ids.DIMS, options=opts["dims"], value=dims, inline=True)),
@@ -83,8 +79,10 @@ def build_layout(catalog, prefix: str = "/"):
             options=[{"label": "inspected point", "value": "inspect"},
                      {"label": "endpoint A", "value": "a"}, {"label": "endpoint B", "value": "b"}])),
     ], className="ld-controls")
-    map_card = html.Section([
-        controls,
+
+def _map_card(view):
+    return html.Section([
+        _controls(view),
         html.P("Scroll to zoom, drag to pan (3D: drag to rotate). Hover a dot to see its image, "
                "click it to inspect it. Click a class in the legend to hide it.", className="ld-hint"),
         html.Div([html.Span(id=ids.SEL_NOTE, className="ld-hint"),
@@ -101,7 +99,10 @@ def build_layout(catalog, prefix: str = "/"):
                         direction="right", show=False),
         ], className="ld-graph-wrap"),
     ], className="ld-card ld-map-card")
-    inspector = _card("Inspector", "The clicked image, what the model makes of it, its latent code "
+
+def _inspector(view):
+    captions = inspector_captions(view)
+    return _card("Inspector", "The clicked image, what the model makes of it, its latent code "
                       "and its nearest neighbours in latent space (click one to jump to it).", html.Div([
                           html.Figure([html.Img(id=ids.INS_ORIG, className="ld-px ld-big", src=BLANK),
                                        html.Figcaption(captions[0], id=ids.INS_ORIG_CAP)]),
@@ -114,7 +115,9 @@ def build_layout(catalog, prefix: str = "/"):
                       ], className="ld-row"),
                       html.Img(id=ids.INS_BAR, className="ld-bar", src=BLANK, alt="latent code"),
                       html.Div(id=ids.INS_NBRS, className="ld-thumbs"), cls="ld-inspector")
-    sliders = _card("Latent sliders", "Drag a slider: the image is decoded live and the red diamond "
+
+def _sliders_card():
+    return _card("Latent sliders", "Drag a slider: the image is decoded live and the red diamond "
                     "on the map follows the vector.", html.Div([
                         html.Div([html.Img(id=ids.CUR_IMG, className="ld-px ld-big", src=BLANK),
                                   html.Div([html.Button("Reset to point", id=ids.BTN_RESET, className="ld-btn"),
@@ -128,7 +131,9 @@ def build_layout(catalog, prefix: str = "/"):
                             html.P(id=ids.SLIDER_NOTE, className="ld-hint"),
                             html.Div(id=ids.SLIDERS, className="ld-sliders")], className="ld-slider-col"),
                     ], className="ld-row ld-top"), cls="ld-slider-card")
-    interp = _card("Interpolation", "Pick endpoints A and B (inspector buttons, or 'Click sets' above the "
+
+def _interp_card():
+    return _card("Interpolation", "Pick endpoints A and B (inspector buttons, or 'Click sets' above the "
                    "map). Top: decoded latent path (click a step to load it into the sliders); bottom: plain "
                    "pixel blend of the two originals.", html.Div([
                        html.Div(id=ids.INT_A, className="ld-end"), html.Div(id=ids.INT_B, className="ld-end"),
@@ -149,11 +154,19 @@ def build_layout(catalog, prefix: str = "/"):
                                           html.Div(id=ids.BLEND, className="ld-strip")],
                                          className="ld-strip-row ld-blend")],
                                delay_show=400, type="dot"), cls="ld-interp")
+
+
+def build_layout(catalog, prefix: str = "/"):
+    view = catalog.get(catalog.default)
+    stores = [dcc.Store(id=i) for i in (*ids.STORE_OF.values(), ids.ST_RENDERED, ids.ST_SLIDERKEY,
+                                        ids.ST_URL_REPLACE, ids.ST_DRAG, ids.ST_DRAGOUT, ids.ST_PREFETCH,
+                                        ids.ST_DRAWN)]
+    meta = {"traces": {v.name: v.trace_names for v in catalog.views.values()}}   # for the hover card
     return html.Div([
         dcc.Location(id=ids.URL, refresh=False), *stores, dcc.Store(id=ids.ST_META, data=meta),
-        header,
-        html.Main([map_card, html.Div([inspector, sliders, interp], className="ld-side")],
-                  className="ld-main"),
+        _header(catalog, view),
+        html.Main([_map_card(view), html.Div([_inspector(view), _sliders_card(), _interp_card()],
+                                             className="ld-side")], className="ld-main"),
     ], className="ld-app")
 
 
