@@ -4,10 +4,10 @@ frame rate in headless Chromium, and the server's memory.
 
     .venv/bin/python bench/bench_explorer.py                                   # default VAE, 10k test images
     .venv/bin/python bench/bench_explorer.py --dataset fashion-mnist --methods pca   # 70k points
-    options: --checkpoint PATH (repeat), --limit N, --n 400, --no-browser, --out docs/benchmarks.md
+    options: --checkpoint PATH (repeat), --limit N, --n 400, --no-browser, --out REPORT.md
 
 The server runs as a separate process started exactly like a user would (`latentdash serve`),
-so the client and the server don't share a GIL. Results are appended to --out as a section.
+so the client and the server don't share a GIL. The report is printed (and written to --out).
 """
 from __future__ import annotations
 
@@ -185,7 +185,8 @@ def main() -> int:
     ap.add_argument("--cache-dir", default=None)
     ap.add_argument("--n", type=int, default=400)
     ap.add_argument("--no-browser", action="store_true")
-    ap.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
+    ap.add_argument("--out", default=None, help="also write the report (markdown) to this file; "
+                    "docs/benchmarks.md holds a hand-kept summary, not run logs")
     ap.add_argument("--note", default="")
     ap.add_argument("--server", choices=("waitress", "flask", "gunicorn"), default="waitress",
                     help="waitress: `latentdash serve` as a user starts it; flask: `latentdash serve "
@@ -314,13 +315,12 @@ def write_report(a, cfg, view, dec, hnd, disp, interp_in, times, sizes, interp, 
             f"| console errors during the run | {len(br['console_errors'])} | 0 |",
         ]
     lines.append("")
-    out = Path(a.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if not out.exists():
-        out.write_text("# Benchmarks\n\nRecorded results; the scripts that produce them live in bench/.\n")
-    with out.open("a") as f:
-        f.write("\n".join(lines) + "\n")
-    print("appended to", out)
+    print("\n".join(lines))
+    if a.out:
+        out = Path(a.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("\n".join(lines) + "\n")
+        print("written to", out)
 
 
 if __name__ == "__main__":
