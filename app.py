@@ -6,6 +6,7 @@
                                                                             LATENTDASH_* variables
 `app` (dash.Dash) and `server` (its Flask instance) are module attributes for WSGI servers.
 """
+
 import sys
 
 if __name__ == "__main__":

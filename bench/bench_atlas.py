@@ -14,6 +14,7 @@ full size (labelled as such in the output; t-SNE/UMAP grow a little faster than 
 extrapolation also favours the reference). Each timed build runs in a child process, which also
 reports its peak resident memory (ru_maxrss).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,15 +43,29 @@ def child_build(dataset: str, methods: str, dims: str, spaces: str, cache: str) 
     from latentdash.atlas import AtlasParams, get_or_build_atlas
     from latentdash.data import load_dataset
     from latentdash.models import load_model
+
     t0 = time.perf_counter()
     model = load_model(str(CKPT))
     ds = load_dataset(dataset)
     t1 = time.perf_counter()
-    a = get_or_build_atlas(model, ds, AtlasParams(methods=methods, dims=dims, spaces=spaces),
-                           cache_dir=cache, checkpoint_path=CKPT, progress=True)
+    a = get_or_build_atlas(
+        model,
+        ds,
+        AtlasParams(methods=methods, dims=dims, spaces=spaces),
+        cache_dir=cache,
+        checkpoint_path=CKPT,
+        progress=True,
+    )
     t2 = time.perf_counter()
-    return {"build_s": t2 - t1, "load_inputs_s": t1 - t0, "peak_mb": _peak_mb(), "path": str(a.path),
-            "n": a.n, "timings": a.meta["timings_s"], "metrics": a.metrics}
+    return {
+        "build_s": t2 - t1,
+        "load_inputs_s": t1 - t0,
+        "peak_mb": _peak_mb(),
+        "path": str(a.path),
+        "n": a.n,
+        "timings": a.meta["timings_s"],
+        "metrics": a.metrics,
+    }
 
 
 def child_reference(dataset: str, limit: int | None) -> dict:
@@ -60,6 +75,7 @@ def child_reference(dataset: str, limit: int | None) -> dict:
 
     from latentdash.data import load_dataset
     from latentdash.models import load_model
+
     model = load_model(str(CKPT))
     ds = load_dataset(dataset)
     idx = np.arange(len(ds))
@@ -69,6 +85,7 @@ def child_reference(dataset: str, limit: int | None) -> dict:
     lat = model.encode(x)
     pix = x.reshape(len(x), -1)
     import umap
+
     # numba compilation is not part of the timing: warm up every code path used below
     # (>= 4096 points, so umap's nearest-neighbour descent is compiled too; 2-D and 3-D)
     warm = np.random.default_rng(1).standard_normal((5000, lat.shape[1])).astype(np.float32)
@@ -78,16 +95,18 @@ def child_reference(dataset: str, limit: int | None) -> dict:
     out = {}
     for space, data in (("latent", lat), ("pixel", pix)):
         for d in (2, 3):
-            for name, fit in (("pca", lambda: PCA(n_components=d).fit_transform(data)),
-                              ("tsne", lambda: TSNE(n_components=d).fit_transform(data)),
-                              ("umap", lambda: umap.UMAP(n_components=d).fit_transform(data))):
+            for name, fit in (
+                ("pca", lambda d=d, data=data: PCA(n_components=d).fit_transform(data)),
+                ("tsne", lambda d=d, data=data: TSNE(n_components=d).fit_transform(data)),
+                ("umap", lambda d=d, data=data: umap.UMAP(n_components=d).fit_transform(data)),
+            ):
                 t = time.perf_counter()
                 fit()
                 out[f"{space}-{name}-{d}d"] = time.perf_counter() - t
-                print(f"reference {space}-{name}-{d}d: {out[f'{space}-{name}-{d}d']:.1f} s", file=sys.stderr,
-                      flush=True)
-    return {"n": int(len(idx)), "n_full": len(ds), "maps_s": out, "total_s": sum(out.values()),
-            "peak_mb": _peak_mb()}
+                print(
+                    f"reference {space}-{name}-{d}d: {out[f'{space}-{name}-{d}d']:.1f} s", file=sys.stderr, flush=True
+                )
+    return {"n": int(len(idx)), "n_full": len(ds), "maps_s": out, "total_s": sum(out.values()), "peak_mb": _peak_mb()}
 
 
 def child_latency(path: str) -> dict:
@@ -96,6 +115,7 @@ def child_latency(path: str) -> dict:
     from latentdash.atlas import load_atlas
     from latentdash.models import load_model
     from latentdash.service import Explorer
+
     t = time.perf_counter()
     atlas = load_atlas(path)
     load_s = time.perf_counter() - t
@@ -150,67 +170,91 @@ def bench_default(a) -> str:
     ref = run_child("reference", "fashion-mnist-test", str(a.ref_limit or 0))
     scale = ref["n_full"] / ref["n"]
     ref_total = ref["total_s"] * scale
-    label = "full 10,000 points" if scale == 1 else \
-        f"**run on {ref['n']:,} points and extrapolated linearly x{scale:.1f} to 10,000**"
+    label = (
+        "full 10,000 points"
+        if scale == 1
+        else f"**run on {ref['n']:,} points and extrapolated linearly x{scale:.1f} to 10,000**"
+    )
     m = ours["metrics"]["maps"]
-    rows = [f"| stage | seconds |", "|---|---|"] + [f"| {k} | {v:.1f} |" for k, v in ours["timings"].items()]
-    refrows = ["| reference map | seconds |", "|---|---|"] + \
-        [f"| {k} | {v:.1f} |" for k, v in ref["maps_s"].items()]
-    qual = ["| map | trustworthiness | 5-NN acc | preservation |", "|---|---|---|---|"] + \
-        [f"| {k} | {v['trustworthiness']:.4f} | {v['knn_acc']:.4f} | {v['preservation_mean']:.3f} |"
-         for k, v in m.items()]
-    return "\n".join([
-        f"### Bundled default: fashion-vae-16 on fashion-mnist-test (10,000 images), {time.strftime('%Y-%m-%d')}",
-        "",
-        f"- latentdash full atlas (encode + 12 maps + metrics + write): **{ours['build_s']:.1f} s**, "
-        f"peak memory {ours['peak_mb']:.0f} MB",
-        f"- reference (sklearn PCA + sklearn TSNE() + umap.UMAP() defaults, maps only, {label}): "
-        f"**{ref_total:.1f} s**, peak memory {ref['peak_mb']:.0f} MB",
-        f"- speed-up: **{ref_total / ours['build_s']:.1f}x**; 2 cores, {_load()} (other work shared the machine)",
-        f"- second run with the same inputs (new process, finds the artifact): {again:.1f} s",
-        f"- 5-NN accuracy: latent space {ours['metrics']['latent_knn_acc']:.4f}, pixel space "
-        f"{ours['metrics']['pixel_knn_acc']:.4f}",
-        f"- artifact load {lat['load_s'] * 1e3:.0f} ms; project (one vector) max "
-        f"{max(lat['project_ms'].values()):.2f} ms; unproject (one point) max "
-        f"{max(lat['unproject_ms'].values()):.2f} ms", "",
-        *rows, "", *refrows, "", *qual, ""])
+    rows = ["| stage | seconds |", "|---|---|"] + [f"| {k} | {v:.1f} |" for k, v in ours["timings"].items()]
+    refrows = ["| reference map | seconds |", "|---|---|"] + [f"| {k} | {v:.1f} |" for k, v in ref["maps_s"].items()]
+    qual = ["| map | trustworthiness | 5-NN acc | preservation |", "|---|---|---|---|"] + [
+        f"| {k} | {v['trustworthiness']:.4f} | {v['knn_acc']:.4f} | {v['preservation_mean']:.3f} |"
+        for k, v in m.items()
+    ]
+    return "\n".join(
+        [
+            f"### Bundled default: fashion-vae-16 on fashion-mnist-test (10,000 images), {time.strftime('%Y-%m-%d')}",
+            "",
+            f"- latentdash full atlas (encode + 12 maps + metrics + write): **{ours['build_s']:.1f} s**, "
+            f"peak memory {ours['peak_mb']:.0f} MB",
+            f"- reference (sklearn PCA + sklearn TSNE() + umap.UMAP() defaults, maps only, {label}): "
+            f"**{ref_total:.1f} s**, peak memory {ref['peak_mb']:.0f} MB",
+            f"- speed-up: **{ref_total / ours['build_s']:.1f}x**; 2 cores, {_load()} (other work shared the machine)",
+            f"- second run with the same inputs (new process, finds the artifact): {again:.1f} s",
+            f"- 5-NN accuracy: latent space {ours['metrics']['latent_knn_acc']:.4f}, pixel space "
+            f"{ours['metrics']['pixel_knn_acc']:.4f}",
+            f"- artifact load {lat['load_s'] * 1e3:.0f} ms; project (one vector) max "
+            f"{max(lat['project_ms'].values()):.2f} ms; unproject (one point) max "
+            f"{max(lat['unproject_ms'].values()):.2f} ms",
+            "",
+            *rows,
+            "",
+            *refrows,
+            "",
+            *qual,
+            "",
+        ]
+    )
 
 
 def bench_full(a) -> str:
     with tempfile.TemporaryDirectory() as cache:
         two = run_child("build", "fashion-mnist", "pca,tsne,umap", "2", "latent", cache)
     with tempfile.TemporaryDirectory() as tmp:
-        cache = a.keep or tmp        # --keep DIR: leave the 70k atlas there for `latency --atlas`
+        cache = a.keep or tmp  # --keep DIR: leave the 70k atlas there for `latency --atlas`
         full = run_child("build", "fashion-mnist", "pca,tsne,umap", "2,3", "latent,pixel", cache)
         lat = run_child("latency", full["path"])
     m = full["metrics"]["maps"]
     rows = ["| stage | seconds |", "|---|---|"] + [f"| {k} | {v:.1f} |" for k, v in full["timings"].items()]
-    qual = ["| map | trustworthiness* | 5-NN acc | preservation |", "|---|---|---|---|"] + \
-        [f"| {k} | {v['trustworthiness']:.4f} | {v['knn_acc']:.4f} | {v['preservation_mean']:.3f} |"
-         for k, v in m.items()]
-    lat_rows = ["| map | project ms | unproject ms |", "|---|---|---|"] + \
-        [f"| {k} | {v:.2f} | {lat['unproject_ms'].get(k, float('nan')):.2f} |" for k, v in lat["project_ms"].items()]
-    return "\n".join([
-        f"### Full Fashion-MNIST (70,000 images), fashion-vae-16, {time.strftime('%Y-%m-%d')}",
-        "",
-        f"- all 2-D latent maps (encode + pca/tsne/umap 2-D + metrics): **{two['build_s']:.0f} s** "
-        f"(target <= 300 s), peak memory {two['peak_mb']:.0f} MB",
-        f"- everything (latent + pixel, 2-D + 3-D, metrics): **{full['build_s']:.0f} s** (target <= 720 s), "
-        f"peak memory **{full['peak_mb']:.0f} MB** (target <= 6,000 MB)",
-        f"- artifact load **{lat['load_s']:.2f} s** (target <= 2 s), Explorer start {lat['explorer_init_s']:.2f} s",
-        f"- 2 cores, {_load()} (other work shared the machine)",
-        f"- project one vector: max over maps **{max(lat['project_ms'].values()):.2f} ms**; unproject one "
-        f"point: max **{max(lat['unproject_ms'].values()):.2f} ms** (targets <= 5 ms); neighbours(k=10) "
-        f"{lat['neighbours_ms']:.2f} ms",
-        f"- 5-NN accuracy: latent {full['metrics']['latent_knn_acc']:.4f}, pixel "
-        f"{full['metrics']['pixel_knn_acc']:.4f} ({full['metrics'].get('pixel_neighbour_space')})",
-        "- *trustworthiness on 70k is estimated from a fixed random subsample of "
-        f"{full['metrics']['trust_queries']:,} query points ranked against all points", "",
-        *rows, "", *qual, "", *lat_rows, ""])
+    qual = ["| map | trustworthiness* | 5-NN acc | preservation |", "|---|---|---|---|"] + [
+        f"| {k} | {v['trustworthiness']:.4f} | {v['knn_acc']:.4f} | {v['preservation_mean']:.3f} |"
+        for k, v in m.items()
+    ]
+    lat_rows = ["| map | project ms | unproject ms |", "|---|---|---|"] + [
+        f"| {k} | {v:.2f} | {lat['unproject_ms'].get(k, float('nan')):.2f} |" for k, v in lat["project_ms"].items()
+    ]
+    return "\n".join(
+        [
+            f"### Full Fashion-MNIST (70,000 images), fashion-vae-16, {time.strftime('%Y-%m-%d')}",
+            "",
+            f"- all 2-D latent maps (encode + pca/tsne/umap 2-D + metrics): **{two['build_s']:.0f} s** "
+            f"(target <= 300 s), peak memory {two['peak_mb']:.0f} MB",
+            f"- everything (latent + pixel, 2-D + 3-D, metrics): **{full['build_s']:.0f} s** (target <= 720 s), "
+            f"peak memory **{full['peak_mb']:.0f} MB** (target <= 6,000 MB)",
+            f"- artifact load **{lat['load_s']:.2f} s** (target <= 2 s), Explorer start {lat['explorer_init_s']:.2f} s",
+            f"- 2 cores, {_load()} (other work shared the machine)",
+            f"- project one vector: max over maps **{max(lat['project_ms'].values()):.2f} ms**; unproject one "
+            f"point: max **{max(lat['unproject_ms'].values()):.2f} ms** (targets <= 5 ms); neighbours(k=10) "
+            f"{lat['neighbours_ms']:.2f} ms",
+            f"- 5-NN accuracy: latent {full['metrics']['latent_knn_acc']:.4f}, pixel "
+            f"{full['metrics']['pixel_knn_acc']:.4f} ({full['metrics'].get('pixel_neighbour_space')})",
+            "- *trustworthiness on 70k is estimated from a fixed random subsample of "
+            f"{full['metrics']['trust_queries']:,} query points ranked against all points",
+            "",
+            *rows,
+            "",
+            *qual,
+            "",
+            *lat_rows,
+            "",
+        ]
+    )
 
 
 def bench_latency(a) -> str:
     from latentdash.atlas.shipped import shipped_atlas_path
+
     lat = run_child("latency", a.atlas or str(shipped_atlas_path()))
     return json.dumps(lat, indent=1)
 

@@ -3,6 +3,7 @@
 Run: .venv/bin/python bench/bench_encode.py [--checkpoint checkpoints/fashion-vae-16.pt] [--repeats 3]
 Needs the full dataset (apt-get install dataset-fashion-mnist). Prints a Markdown table row.
 """
+
 import argparse
 import time
 
@@ -17,7 +18,7 @@ def plain_loop(net, images_u8, batch=1024):
     out = []
     with torch.inference_mode():
         for s in range(0, len(images_u8), batch):
-            x = torch.from_numpy(images_u8[s:s + batch]).float().div_(255.0)
+            x = torch.from_numpy(images_u8[s : s + batch]).float().div_(255.0)
             out.append(net.encode_tensor(x))
     return torch.cat(out).numpy()
 
@@ -41,8 +42,11 @@ def main():
     np.testing.assert_allclose(z_ours, z_ref, atol=1e-4)
     ours, ref = min(res["latentdash"]), min(res["plain torch"])
     n = len(ds)
-    print(f"| encode {n} images ({a.checkpoint}) | latentdash {ours:.2f} s ({n / ours:,.0f} img/s) "
-          f"| plain torch {ref:.2f} s ({n / ref:,.0f} img/s) | ratio {ours / ref:.2f}x | threads {torch.get_num_threads()} |")
+    print(
+        f"| encode {n} images ({a.checkpoint}) | latentdash {ours:.2f} s ({n / ours:,.0f} img/s) "
+        f"| plain torch {ref:.2f} s ({n / ref:,.0f} img/s) | ratio {ours / ref:.2f}x "
+        f"| threads {torch.get_num_threads()} |"
+    )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ frame rate in headless Chromium, and the server's memory.
 The server runs as a separate process started exactly like a user would (`latentdash serve`),
 so the client and the server don't share a GIL. The report is printed (and written to --out).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,15 +28,14 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from tests.dashclient import DashClient  # noqa: E402
+from explorer_browser import bench_browser  # noqa: E402  (bench/, next to this file)
 
+from latentdash import imaging  # noqa: E402
 from latentdash.server.app_factory import load_explorers  # noqa: E402
 from latentdash.server.config import from_env  # noqa: E402
-from latentdash import imaging  # noqa: E402
 from latentdash.ui import handlers, render, urlstate  # noqa: E402
 from latentdash.ui.catalog import Catalog  # noqa: E402
-
-from explorer_browser import bench_browser  # noqa: E402  (bench/, next to this file)
+from tests.dashclient import DashClient  # noqa: E402
 
 
 def pct(xs, q):
@@ -71,7 +71,7 @@ def bench_inprocess(view, state, n):
     z0 = np.asarray(state["z"], np.float32)
     decode_png, handler = [], []
     fr = np.linspace(0, 1, n)
-    for k in range(30):                                   # warm-up (first torch calls are slow)
+    for k in range(30):  # warm-up (first torch calls are slow)
         render.live_decode(slider_values(view, state, 0, fr[k]), state, CAT)
     for k in range(n):
         z = z0.copy()
@@ -85,6 +85,7 @@ def bench_inprocess(view, state, n):
         handler.append(time.perf_counter() - t)
     # the same callback through Dash's dispatch in this process (Flask test client, no network)
     from latentdash.server.app_factory import create_app
+
     client = create_app(explorers=[v.explorer for v in CAT.views.values()]).server.test_client()
     dc = DashClient(client)
     p = urlstate.split(state)
@@ -92,8 +93,16 @@ def bench_inprocess(view, state, n):
     dispatch = []
     for k in range(n + 20):
         vals = slider_values(view, state, 0, fr[k % n])
-        body = dc.body("st-dragout.data", {"st-drag.data": {"values": vals}, "st-map.data": p["map"],
-                                           "st-z.data": p["z"], "st-rendered.data": rendered}, ["st-drag.data"])
+        body = dc.body(
+            "st-dragout.data",
+            {
+                "st-drag.data": {"values": vals},
+                "st-map.data": p["map"],
+                "st-z.data": p["z"],
+                "st-rendered.data": rendered,
+            },
+            ["st-drag.data"],
+        )
         t = time.perf_counter()
         r = client.post("/_dash-update-component", json=body)
         if k >= 20:
@@ -118,10 +127,12 @@ def bench_http(base, state, view, n):
     conn = http.client.HTTPConnection(host, int(port))
 
     def post(body):
-        conn.request("POST", "/_dash-update-component", body=json.dumps(body),
-                     headers={"Content-Type": "application/json"})
+        conn.request(
+            "POST", "/_dash-update-component", body=json.dumps(body), headers={"Content-Type": "application/json"}
+        )
         r = conn.getresponse()
         return r.status, r.read()
+
     p = urlstate.split(state)
     rendered = {"key": f"{state['model']}|{state['map']}|{state['rev']}"}
     times, sizes, paired = [], [], []
@@ -129,9 +140,16 @@ def bench_http(base, state, view, n):
     for i in range(n + 20):
         # exactly what the page posts while a handle moves (assets/ld-4-drag.js, latentdashDrag)
         vals = slider_values(view, state, 0, fr[i % n])
-        body = dc.body("st-dragout.data", {"st-drag.data": {"values": vals}, "st-map.data": p["map"],
-                                           "st-z.data": p["z"], "st-rendered.data": rendered},
-                       ["st-drag.data"])
+        body = dc.body(
+            "st-dragout.data",
+            {
+                "st-drag.data": {"values": vals},
+                "st-map.data": p["map"],
+                "st-z.data": p["z"],
+                "st-rendered.data": rendered,
+            },
+            ["st-drag.data"],
+        )
         # the same handler in this process right before the request: a baseline taken at the same
         # moment, so that the ratio does not drift with the (shared, noisy) machine's speed
         t = time.perf_counter()
@@ -141,15 +159,17 @@ def bench_http(base, state, view, n):
         status, content = post(body)
         dt = time.perf_counter() - t
         assert status == 200, status
-        if i >= 20:                               # warm-up excluded
+        if i >= 20:  # warm-up excluded
             times.append(dt)
             sizes.append(len(content))
             paired.append(dh)
     interp = []
     for i in range(max(30, n // 8) + 5):
-        body = dc.body("int-a.children", {"st-interp.data": {"model": state["model"], "a": i, "b": i + 100,
-                                                              "steps": 16, "mode": "linear"}},
-                       ["st-interp.data"])
+        body = dc.body(
+            "int-a.children",
+            {"st-interp.data": {"model": state["model"], "a": i, "b": i + 100, "steps": 16, "mode": "linear"}},
+            ["st-interp.data"],
+        )
         t = time.perf_counter()
         status, _ = post(body)
         dt = time.perf_counter() - t
@@ -185,18 +205,30 @@ def main() -> int:
     ap.add_argument("--cache-dir", default=None)
     ap.add_argument("--n", type=int, default=400)
     ap.add_argument("--no-browser", action="store_true")
-    ap.add_argument("--out", default=None, help="also write the report (markdown) to this file; "
-                    "docs/benchmarks.md holds a hand-kept summary, not run logs")
+    ap.add_argument(
+        "--out",
+        default=None,
+        help="also write the report (markdown) to this file; "
+        "docs/benchmarks.md holds a hand-kept summary, not run logs",
+    )
     ap.add_argument("--note", default="")
-    ap.add_argument("--server", choices=("waitress", "flask", "gunicorn"), default="waitress",
-                    help="waitress: `latentdash serve` as a user starts it; flask: `latentdash serve "
-                         "--server flask` (Flask's development server); gunicorn: `gunicorn app:server` "
-                         "(1 gthread worker, 4 threads)")
+    ap.add_argument(
+        "--server",
+        choices=("waitress", "flask", "gunicorn"),
+        default="waitress",
+        help="waitress: `latentdash serve` as a user starts it; flask: `latentdash serve "
+        "--server flask` (Flask's development server); gunicorn: `gunicorn app:server` "
+        "(1 gthread worker, 4 threads)",
+    )
     a = ap.parse_args()
-    cfg = from_env(checkpoints=tuple(a.checkpoint) if a.checkpoint else None, dataset=a.dataset,
-                   methods=tuple(a.methods.split(",")) if a.methods else None, limit=a.limit,
-                   cache_dir=a.cache_dir)
-    cfg = cfg.replace(checkpoints=tuple(cfg.checkpoint_list()[:1]))     # one model is enough here
+    cfg = from_env(
+        checkpoints=tuple(a.checkpoint) if a.checkpoint else None,
+        dataset=a.dataset,
+        methods=tuple(a.methods.split(",")) if a.methods else None,
+        limit=a.limit,
+        cache_dir=a.cache_dir,
+    )
+    cfg = cfg.replace(checkpoints=tuple(cfg.checkpoint_list()[:1]))  # one model is enough here
     print("loading explorer (in-process)...", flush=True)
     CAT = Catalog(load_explorers(cfg, progress=True))
     view = CAT.get(CAT.default)
@@ -211,17 +243,46 @@ def main() -> int:
     port = free_port()
     env = dict(os.environ)
     if a.server in ("waitress", "flask"):
-        cmd = [sys.executable, "-m", "latentdash.cli", "serve", "--port", str(port), "--dataset", cfg.dataset,
-               "--checkpoint", cfg.checkpoints[0], "--methods", ",".join(cfg.methods), "--server", a.server]
+        cmd = [
+            sys.executable,
+            "-m",
+            "latentdash.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--dataset",
+            cfg.dataset,
+            "--checkpoint",
+            cfg.checkpoints[0],
+            "--methods",
+            ",".join(cfg.methods),
+            "--server",
+            a.server,
+        ]
         if cfg.limit:
             cmd += ["--limit", str(cfg.limit)]
         if cfg.cache_dir:
             cmd += ["--cache-dir", cfg.cache_dir]
     else:
-        cmd = [str(Path(sys.executable).with_name("gunicorn")), "-w", "1", "-k", "gthread", "--threads", "4",
-               "--timeout", "0", "-b", f"127.0.0.1:{port}", "app:server"]
-        env.update(LATENTDASH_CHECKPOINTS=cfg.checkpoints[0], LATENTDASH_DATASET=cfg.dataset,
-                   LATENTDASH_METHODS=",".join(cfg.methods))
+        cmd = [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "-w",
+            "1",
+            "-k",
+            "gthread",
+            "--threads",
+            "4",
+            "--timeout",
+            "0",
+            "-b",
+            f"127.0.0.1:{port}",
+            "app:server",
+        ]
+        env.update(
+            LATENTDASH_CHECKPOINTS=cfg.checkpoints[0],
+            LATENTDASH_DATASET=cfg.dataset,
+            LATENTDASH_METHODS=",".join(cfg.methods),
+        )
         if cfg.limit:
             env["LATENTDASH_LIMIT"] = str(cfg.limit)
         if cfg.cache_dir:
@@ -236,7 +297,7 @@ def main() -> int:
             except requests.RequestException:
                 time.sleep(0.5)
         pid = srv.pid
-        if a.server == "gunicorn":   # the worker holds the explorers, not the arbiter
+        if a.server == "gunicorn":  # the worker holds the explorers, not the arbiter
             kids = Path(f"/proc/{srv.pid}/task/{srv.pid}/children").read_text().split()
             pid = int(kids[0]) if kids else srv.pid
         rss_loaded = rss_mb(pid)
@@ -254,26 +315,34 @@ def main() -> int:
     return 0
 
 
-def write_report(a, cfg, view, dec, hnd, disp, interp_in, times, sizes, interp, br, rss_loaded, rss_after,
-                 paired):
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), platform.processor())
+def write_report(a, cfg, view, dec, hnd, disp, interp_in, times, sizes, interp, br, rss_loaded, rss_after, paired):
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
+        platform.processor(),
+    )
     load = os.getloadavg()[0]
     p50_http, p50_in = pct(times, 50), pct(hnd, 50)
     lines = [
         f"\n## Explorer page: {view.name} on {cfg.dataset}, {view.n:,} points ({time.strftime('%Y-%m-%d %H:%M')})\n",
         f"Machine: {os.cpu_count()} cores ({cpu}), no GPU; load average {load:.1f} when finished"
-        + (f"; {a.note}" if a.note else "") + ".",
-        {"waitress": "Server: `latentdash serve` (waitress, 8 threads)",
-         "flask": "Server: `latentdash serve --server flask` (Flask's development server, threaded)",
-         "gunicorn": "Server: `gunicorn -w 1 -k gthread --threads 4 app:server`"}[a.server]
+        + (f"; {a.note}" if a.note else "")
+        + ".",
+        {
+            "waitress": "Server: `latentdash serve` (waitress, 8 threads)",
+            "flask": "Server: `latentdash serve --server flask` (Flask's development server, threaded)",
+            "gunicorn": "Server: `gunicorn -w 1 -k gthread --threads 4 app:server`",
+        }[a.server]
         + f" in its own process, torch {cfg.threads} thread(s) per decode; client: `http.client`, one "
         f"keep-alive connection, one request at a time. Maps: {', '.join(view.map_names)}.\n",
-        "| measurement | result | target |", "|---|---|---|",
+        "| measurement | result | target |",
+        "|---|---|---|",
         f"| in-process decode + PNG data URI (1 image) | {summary(dec)} | |",
         f"| in-process slider handler (decode + PNG + map marker) | {summary(hnd)} | |",
-        f"| same callback through Dash's dispatch in-process (Flask test client, no network) | "
-        f"{summary(disp)} | |",
+        f"| same callback through Dash's dispatch in-process (Flask test client, no network) | {summary(disp)} | |",
         f"| **slider drag round trip, POST /_dash-update-component** | {summary(times)}; response "
         f"{np.median(sizes):.0f} B | p50 <= 20 ms, p99 <= 60 ms |",
         f"| in-process slider handler, each call right before its HTTP request | {summary(paired)} | |",
@@ -301,12 +370,18 @@ def write_report(a, cfg, view, dec, hnd, disp, interp_in, times, sizes, interp, 
             f"{br['switch_3d_s']:.2f} s / {br['switch_2d_s']:.2f} s | <= 1 s |",
         ]
         if "switch_3d_cold_s" in br:
-            lines.append(f"| switch 2D -> 3D / back, right after a method switch (cold: nothing drawn "
-                         f"in the background yet) | {br['switch_3d_cold_s']:.2f} s / {br['switch_2d_cold_s']:.2f} s | "
-                         f"<= 1 s |")
+            lines.append(
+                f"| switch 2D -> 3D / back, right after a method switch (cold: nothing drawn "
+                f"in the background yet) | {br['switch_3d_cold_s']:.2f} s / {br['switch_2d_cold_s']:.2f} s | "
+                f"<= 1 s |"
+            )
         if br.get("switch_method_s"):
-            lines.append("| switch method (" + ", ".join(f"-> {m}: {t:.2f} s" for m, t in br["switch_method_s"].items())
-                         + ") | " + f"max {max(br['switch_method_s'].values()):.2f} s | <= 1 s |")
+            lines.append(
+                "| switch method ("
+                + ", ".join(f"-> {m}: {t:.2f} s" for m, t in br["switch_method_s"].items())
+                + ") | "
+                + f"max {max(br['switch_method_s'].values()):.2f} s | <= 1 s |"
+            )
         if "switch_space_s" in br:
             lines.append(f"| switch latent -> pixel map | {br['switch_space_s']:.2f} s | <= 1 s |")
         lines += [

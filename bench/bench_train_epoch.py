@@ -2,6 +2,7 @@
 
 Run: .venv/bin/python bench/bench_train_epoch.py [--model conv-vae]
 """
+
 import argparse
 import time
 

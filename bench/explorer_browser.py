@@ -1,5 +1,6 @@
 """The headless-Chromium half of bench_explorer.py: first map over fresh loads, payload, 2-D/3-D
 and method switches (warm and cold), and the slider-drag frame rate, against a running server."""
+
 from __future__ import annotations
 
 import time
@@ -7,17 +8,29 @@ import time
 import numpy as np
 
 CHROMIUM = "/usr/bin/chromium"
-GD = "document.querySelector('.ld-graph.ld-on .js-plotly-plot')"   # the graph on show (2-D or 3-D)
-MAP_DRAWN = (f"() => {{ const gd = {GD}; return gd && gd._fullData && gd._fullData.length > 5 "
-             f"&& gd._fullData[0].x && gd._fullData[0].x.length > 0; }}")
-PREFETCHED = ("() => { const gd = document.querySelector('#map3d .js-plotly-plot'); "
-              "return gd && gd._fullData && gd._fullData.length > 5 && gd._fullData[0].type === 'scatter3d'; }")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
+GD = "document.querySelector('.ld-graph.ld-on .js-plotly-plot')"  # the graph on show (2-D or 3-D)
+MAP_DRAWN = (
+    f"() => {{ const gd = {GD}; return gd && gd._fullData && gd._fullData.length > 5 "
+    f"&& gd._fullData[0].x && gd._fullData[0].x.length > 0; }}"
+)
+PREFETCHED = (
+    "() => { const gd = document.querySelector('#map3d .js-plotly-plot'); "
+    "return gd && gd._fullData && gd._fullData.length > 5 && gd._fullData[0].type === 'scatter3d'; }"
+)
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def bench_browser(base):
     from playwright.sync_api import sync_playwright
+
     out = {}
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
@@ -49,6 +62,7 @@ def bench_browser(base):
                 sizes["js/css"] += len(body)
             else:
                 sizes["other"] += len(body)
+
         pg.on("response", on_response)
         errors = []
         pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -73,6 +87,7 @@ def bench_browser(base):
             pg.click(selector)
             pg.wait_for_function(check, timeout=60_000)
             return time.perf_counter() - t
+
         # the page draws the 3-D sibling of the shown map into a hidden graph once it is idle; a
         # user looking at the map for a few seconds then finds 2-D <-> 3-D a toggle ("warm")
         pg.wait_for_function(PREFETCHED, timeout=60_000)
@@ -84,28 +99,32 @@ def bench_browser(base):
         pg.wait_for_timeout(1000)
         methods = pg.eval_on_selector_all("#method input", "els => els.filter(e => !e.disabled).map(e => e.value)")
         out["switch_method_s"] = {}
-        for m in methods[1:] + methods[:1]:     # e.g. pca -> tsne -> umap -> pca
-            out["switch_method_s"][m] = switch(f"#method input[value='{m}']",
-                                               f"() => {GD}.layout.uirevision.includes('-{m}-')")
+        for m in methods[1:] + methods[:1]:  # e.g. pca -> tsne -> umap -> pca
+            out["switch_method_s"][m] = switch(
+                f"#method input[value='{m}']", f"() => {GD}.layout.uirevision.includes('-{m}-')"
+            )
             pg.wait_for_timeout(2500)
         # cold: a new method, then straight to 3-D before its sibling was drawn in the background
         if len(methods) > 1:
             m = methods[1]
             switch(f"#method input[value='{m}']", f"() => {GD}.layout.uirevision.includes('-{m}-')")
             # the hidden 3-D graph still holds an older 3-D map: wait for this method's
-            out["switch_3d_cold_s"] = switch("#dims input[value='3']",
-                                             f"() => {GD}._fullData[0].type === 'scatter3d' "
-                                             f"&& {GD}.layout.uirevision.includes('-{m}-')")
+            out["switch_3d_cold_s"] = switch(
+                "#dims input[value='3']",
+                f"() => {GD}._fullData[0].type === 'scatter3d' && {GD}.layout.uirevision.includes('-{m}-')",
+            )
             pg.wait_for_timeout(1000)
-            out["switch_2d_cold_s"] = switch("#dims input[value='2']",
-                                             f"() => {GD}._fullData[0].type === 'scattergl' "
-                                             f"&& {GD}.layout.uirevision.includes('-{m}-')")
+            out["switch_2d_cold_s"] = switch(
+                "#dims input[value='2']",
+                f"() => {GD}._fullData[0].type === 'scattergl' && {GD}.layout.uirevision.includes('-{m}-')",
+            )
             m = methods[0]
             switch(f"#method input[value='{m}']", f"() => {GD}.layout.uirevision.includes('-{m}-')")
             pg.wait_for_timeout(2500)
         if pg.is_enabled("#space input[value=pixel]"):
-            out["switch_space_s"] = switch("#space input[value=pixel]",
-                                           f"() => {GD}.layout.uirevision.includes('pixel-')")
+            out["switch_space_s"] = switch(
+                "#space input[value=pixel]", f"() => {GD}.layout.uirevision.includes('pixel-')"
+            )
             switch("#space input[value=latent]", f"() => {GD}.layout.uirevision.includes('latent-')")
         out["colour_s"] = None
         # slider drag: count decoded frames while the handle moves for ~4 s
@@ -119,7 +138,7 @@ def bench_browser(base):
         pg.mouse.down()
         t = time.perf_counter()
         k = 0
-        while time.perf_counter() - t < 4.0:        # as fast as the harness can move the mouse
+        while time.perf_counter() - t < 4.0:  # as fast as the harness can move the mouse
             k += 1
             pg.mouse.move(x0 + 60 * np.sin(k / 15.0), y0)
         frames = pg.evaluate("() => window.__frames")

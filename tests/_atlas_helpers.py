@@ -1,4 +1,5 @@
 """Small real models and datasets shared by the atlas and service tests (no mocks)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -25,6 +26,7 @@ def shared_digits_atlas(tmp_path_factory):
     """The digits atlas (PCA-8 model, every map) built once per test session, in a session cache
     folder that every test module shares (the second module finds it in the cache)."""
     from latentdash.atlas import AtlasParams, get_or_build_atlas
+
     ds = digits()
     model = pca_model(ds, 8)
     cache = tmp_path_factory.getbasetemp() / "shared-atlas-cache"
@@ -38,9 +40,19 @@ def pca_model(ds, k: int = 8, seed: int = 0) -> PCAModel:
 
 def save_pca_checkpoint(model: PCAModel, path, ds) -> str:
     config, sd = model.state()
-    save_checkpoint(path, {"arch": "pca", "config": config, "state_dict": sd, "kind": "linear",
-                           "latent_dim": model.latent_dim, "image_shape": list(model.image_shape),
-                           "dataset": {"id": ds.id, "fingerprint": ds.fingerprint()}}, force=True)
+    save_checkpoint(
+        path,
+        {
+            "arch": "pca",
+            "config": config,
+            "state_dict": sd,
+            "kind": "linear",
+            "latent_dim": model.latent_dim,
+            "image_shape": list(model.image_shape),
+            "dataset": {"id": ds.id, "fingerprint": ds.fingerprint()},
+        },
+        force=True,
+    )
     return str(path)
 
 
@@ -61,8 +73,7 @@ class TinyDecoder(torch.nn.Module):
 
 
 def generator_model(latent_dim=4):
-    return ForeignModel(TinyDecoder(latent_dim), latent_dim=latent_dim, image_shape=(1, 8, 8),
-                        name="tiny-generator")
+    return ForeignModel(TinyDecoder(latent_dim), latent_dim=latent_dim, image_shape=(1, 8, 8), name="tiny-generator")
 
 
 @contextlib.contextmanager

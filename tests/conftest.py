@@ -1,5 +1,6 @@
 """Shared fixtures: real models fitted on the bundled Fashion-MNIST test images, with small real
 atlases (PCA maps, 2,000 images) cached under .cache/test-atlas so reruns are fast."""
+
 from __future__ import annotations
 
 import os
@@ -18,12 +19,14 @@ os.environ.setdefault("LATENTDASH_CACHE", str(ROOT / ".cache" / "latentdash"))
 @pytest.fixture(scope="session")
 def fashion_test():
     from latentdash.data import load_dataset
+
     return load_dataset("fashion-mnist-test")
 
 
 @pytest.fixture(scope="session")
 def digits():
     from latentdash.data import load_dataset
+
     return load_dataset("digits")
 
 
@@ -31,6 +34,7 @@ def digits():
 def tiny_vae_ckpt(tmp_path_factory, digits):
     """A real (briefly trained) conv VAE on digits, saved as a latentdash checkpoint."""
     from latentdash.train import TrainConfig, save_trained, train_model
+
     cfg = TrainConfig(model="conv-vae", latent_dim=4, epochs=1, max_steps=20, batch_size=64, val_size=200)
     _, payload = train_model(cfg, digits, progress=False)
     path = tmp_path_factory.mktemp("ck") / "digits-vae.pt"
@@ -44,6 +48,7 @@ def tiny_vae_ckpt(tmp_path_factory, digits):
 @pytest.fixture(scope="session")
 def ui_dataset():
     from latentdash.data import load_dataset
+
     return load_dataset("fashion-mnist-test")
 
 
@@ -51,6 +56,7 @@ def _pca_explorer(dataset, k: int, name: str):
     from latentdash.atlas import AtlasParams, get_or_build_atlas
     from latentdash.models import PCAModel
     from latentdash.service import Explorer
+
     model = PCAModel.fit(dataset.float_images(slice(0, 5000)), k, seed=0)
     params = AtlasParams(methods=("pca",), dims=(2, 3), limit=N_TEST)
     atlas = get_or_build_atlas(model, dataset, params, cache_dir=CACHE, progress=False)
@@ -66,6 +72,7 @@ def explorers(ui_dataset):
 @pytest.fixture(scope="session")
 def catalog(explorers):
     from latentdash.ui.catalog import Catalog
+
     return Catalog(explorers)
 
 
@@ -73,9 +80,19 @@ def catalog(explorers):
 def pca_checkpoint(explorers, tmp_path_factory):
     """The 16-D test model saved as a real latentdash checkpoint file."""
     from latentdash.models import save_checkpoint
+
     model = explorers[0].model
     config, sd = model.state()
     path = tmp_path_factory.mktemp("ckpt") / "pca-16.pt"
-    save_checkpoint(path, {"arch": "pca", "config": config, "state_dict": sd, "kind": "linear",
-                           "image_shape": list(model.image_shape), "latent_dim": model.latent_dim})
+    save_checkpoint(
+        path,
+        {
+            "arch": "pca",
+            "config": config,
+            "state_dict": sd,
+            "kind": "linear",
+            "image_shape": list(model.image_shape),
+            "latent_dim": model.latent_dim,
+        },
+    )
     return path

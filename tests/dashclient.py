@@ -1,6 +1,7 @@
 """A tiny client for Dash's HTTP protocol (what the browser's renderer sends), for Flask's test
 client or any object with .get/.post like it. Builds /_dash-update-component bodies from
 /_dash-dependencies, including pattern-matching (ALL) inputs and outputs."""
+
 from __future__ import annotations
 
 import json
@@ -47,22 +48,31 @@ class DashClient:
             if isinstance(cid, dict):
                 typ = cid["type"]
                 vals = values.get(f"{typ}.{s['property']}", [None] * len(pattern.get(typ, [])))
-                return [{"id": {"index": i, "type": typ}, "property": s["property"],
-                         **({"value": v} if with_value else {})}
-                        for i, v in zip(pattern.get(typ, []), vals)]
-            return {"id": cid, "property": s["property"],
-                    **({"value": values.get(f"{cid}.{s['property']}")} if with_value else {})}
+                return [
+                    {"id": {"index": i, "type": typ}, "property": s["property"], **({"value": v} if with_value else {})}
+                    for i, v in zip(pattern.get(typ, []), vals)
+                ]
+            return {
+                "id": cid,
+                "property": s["property"],
+                **({"value": values.get(f"{cid}.{s['property']}")} if with_value else {}),
+            }
 
         outs = []
         for cid, prop in _outputs(d):
             if isinstance(cid, dict):
-                outs.append([{"id": {"index": i, "type": cid["type"]}, "property": prop}
-                             for i in pattern.get(cid["type"], [])])
+                outs.append(
+                    [{"id": {"index": i, "type": cid["type"]}, "property": prop} for i in pattern.get(cid["type"], [])]
+                )
             else:
                 outs.append({"id": cid, "property": prop})
-        return {"output": d["output"], "outputs": outs if len(outs) > 1 else outs[0],
-                "inputs": [spec(s) for s in d["inputs"]], "state": [spec(s) for s in d["state"]],
-                "changedPropIds": list(changed)}
+        return {
+            "output": d["output"],
+            "outputs": outs if len(outs) > 1 else outs[0],
+            "inputs": [spec(s) for s in d["inputs"]],
+            "state": [spec(s) for s in d["state"]],
+            "changedPropIds": list(changed),
+        }
 
     def call(self, first_output: str, values: dict, changed: list, pattern: dict | None = None):
         """POST the callback; returns (status code, parsed JSON response or None)."""

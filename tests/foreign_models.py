@@ -1,5 +1,6 @@
 """Models written the way a user outside this project would write them, loaded through
 `latentdash.models.load_model("tests.foreign_models:<factory>")`."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -7,6 +8,7 @@ import numpy as np
 
 class RGBGenerator:
     """A decoder-only generator with numpy weights: 5-D latents -> RGB 16x16 images, no encoder."""
+
     latent_dim = 5
     image_shape = (3, 16, 16)
 

@@ -3,6 +3,7 @@
 One server (a thread on a free port, real models and atlases) and one browser for the session.
 Screenshots go to test-artifacts/. No timing assertions here: speed is measured in bench/.
 """
+
 from __future__ import annotations
 
 import threading
@@ -15,9 +16,16 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
-GD = "document.querySelector('.ld-graph.ld-on .js-plotly-plot')"   # the graph on show (2-D or 3-D)
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+GD = "document.querySelector('.ld-graph.ld-on .js-plotly-plot')"  # the graph on show (2-D or 3-D)
 MAP_READY = f"() => {{ const gd = {GD}; return gd && gd._fullData && gd._fullData.length > 5; }}"
 IMG_READY = "() => document.getElementById('current-img').src.startsWith('data:image/png')"
 # pixel position (page coordinates) of point k of 2-D trace t, and its point id
@@ -51,7 +59,9 @@ SELECTED_RING_3D = f"""(i) => {{ const gd = {GD}; const ring = gd._fullData.find
     const near = (a, b) => Math.abs(a - b) <= 1e-3 * (1 + Math.abs(a));   // float32 map, rounded ring
     if (k >= 0) return near(tr.x[k], ring.x[0]) && near(tr.y[k], ring.y[0]) && near(tr.z[k], ring.z[0]); }}
   return false; }}"""
-TRACE = f"(name) => {{ const t = {GD}._fullData.find(t => t.name === name); return [Array.from(t.x), Array.from(t.y)]; }}"
+TRACE = (
+    f"(name) => {{ const t = {GD}._fullData.find(t => t.name === name); return [Array.from(t.x), Array.from(t.y)]; }}"
+)
 
 
 @pytest.fixture(scope="session")
@@ -59,6 +69,7 @@ def live_server(explorers):
     import waitress
 
     from latentdash.server.app_factory import create_app
+
     app = create_app(explorers=explorers)
     # the server `latentdash serve` runs (waitress), on a free port, in this process
     srv = waitress.create_server(app.server, host="127.0.0.1", port=0, threads=4)
@@ -73,6 +84,7 @@ def browser():
     if not Path(CHROMIUM).exists():
         pytest.skip("needs Debian's chromium at /usr/bin/chromium")
     from playwright.sync_api import sync_playwright
+
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
@@ -84,7 +96,7 @@ def browser():
 def page(browser):
     ctx = browser.new_context(viewport={"width": 1440, "height": 900})
     pg = ctx.new_page()
-    pg.set_default_timeout(45_000)      # generous: CI machines can be busy (no timing assertions)
+    pg.set_default_timeout(45_000)  # generous: CI machines can be busy (no timing assertions)
     pg.errors = []
     pg.on("console", lambda m: pg.errors.append(m.text) if m.type == "error" else None)
     pg.on("pageerror", lambda e: pg.errors.append(str(e)))
@@ -101,8 +113,10 @@ def open_page(page, url):
     page.wait_for_function("() => document.querySelectorAll('.ld-slider-label').length > 0", timeout=30_000)
 
 
-SELECTED_IS = ("(ids) => { const m = document.getElementById('ins-label').innerText.match(/#(\\d+)/);"
-               " return m && ids.includes(parseInt(m[1])); }")
+SELECTED_IS = (
+    "(ids) => { const m = document.getElementById('ins-label').innerText.match(/#(\\d+)/);"
+    " return m && ids.includes(parseInt(m[1])); }"
+)
 
 
 def click_point(page, trace: int, k: int) -> set:
@@ -119,7 +133,7 @@ def click_point(page, trace: int, k: int) -> set:
         except Exception:
             if attempt == 2:
                 raise
-    page.wait_for_timeout(300)   # let the highlight patch land before the next action
+    page.wait_for_timeout(300)  # let the highlight patch land before the next action
     return near
 
 
@@ -184,7 +198,7 @@ def test_dragging_a_slider_decodes_while_moving(page, live_server):
     page.screenshot(path=str(ARTIFACTS / "browser-03-dragging.png"))
     page.mouse.up()
     assert during >= 3, f"only {during} decoded frames while the handle moved"
-    assert marker_mid[0] == "block" and marker_mid[1:] != marker0[1:]   # the marker follows on the map
+    assert marker_mid[0] == "block" and marker_mid[1:] != marker0[1:]  # the marker follows on the map
     page.wait_for_function("() => new URLSearchParams(location.search).has('z')", timeout=30_000)
     # reset brings back the selected point's reconstruction
     page.click("#btn-reset")
@@ -226,8 +240,10 @@ def click_point_any(page, trace, k):
 
 
 def test_shared_url_restores_the_view(browser, page, live_server):
-    url = (live_server + "?model=pca-16&map=pixel-pca-2d&color=recon&sel=33&a=4&b=44&steps=5"
-           "&mode=spherical&z=" + ",".join(["0.5"] * 16) + "&cam=-4,4,-3,3")
+    url = (
+        live_server + "?model=pca-16&map=pixel-pca-2d&color=recon&sel=33&a=4&b=44&steps=5"
+        "&mode=spherical&z=" + ",".join(["0.5"] * 16) + "&cam=-4,4,-3,3"
+    )
     open_page(page, url)
     page.wait_for_function("() => document.querySelectorAll('#strip button').length === 5", timeout=30_000)
     assert selected(page) == 33
@@ -296,7 +312,7 @@ def test_older_browser_still_gets_dash_polyfill(browser, live_server):
     try:
         open_page(pg, live_server)
         assert any("polyfill@" in u for u in urls)
-        assert pg.evaluate("() => typeof Array.prototype.flatMap") == "function"   # put back by core-js
+        assert pg.evaluate("() => typeof Array.prototype.flatMap") == "function"  # put back by core-js
         assert errors == [], errors
     finally:
         ctx.close()
@@ -321,16 +337,19 @@ def test_3d_hover_quick_click_and_drag(page, live_server):
         try:
             page.wait_for_function("() => typeof window.__hov === 'number'", timeout=3_000)
         except Exception:
-            continue                              # hidden behind another point's square: next one
+            continue  # hidden behind another point's square: next one
         hovered = page.evaluate("() => window.__hov")
         if hovered != before:
             break
     else:
         pytest.fail("no 3-D point answered the mouse")
-    page.wait_for_function("(i) => document.getElementById('map-tip-label').innerText.startsWith('#' + i + ' ')",
-                           arg=hovered, timeout=30_000)
+    page.wait_for_function(
+        "(i) => document.getElementById('map-tip-label').innerText.startsWith('#' + i + ' ')",
+        arg=hovered,
+        timeout=30_000,
+    )
     page.mouse.down()
-    page.mouse.up()                               # no pause: press and release inside one frame
+    page.mouse.up()  # no pause: press and release inside one frame
     page.wait_for_function(SELECTED_IS, arg=[hovered], timeout=30_000)
     assert query(page)["sel"] == str(hovered)
     # let the selection's figure update land first: plotly resets a 3-D camera that a redraw
@@ -338,13 +357,17 @@ def test_3d_hover_quick_click_and_drag(page, live_server):
     page.wait_for_function(SELECTED_RING_3D, arg=hovered, timeout=30_000)
     page.wait_for_timeout(300)
     cam = query(page).get("cam")
-    page.mouse.move(x + 120, y + 120)             # a drag rotates and never selects, even from a point
+    page.mouse.move(x + 120, y + 120)  # a drag rotates and never selects, even from a point
     page.mouse.down()
     for d in range(1, 9):
         page.mouse.move(x + 120 - 15 * d, y + 120)
     page.mouse.up()
-    page.wait_for_function("(cam) => { const m = location.search.match(/[?&]cam=([^&]*)/); "
-                           "return m !== null && decodeURIComponent(m[1]) !== cam; }", arg=cam, timeout=30_000)
+    page.wait_for_function(
+        "(cam) => { const m = location.search.match(/[?&]cam=([^&]*)/); "
+        "return m !== null && decodeURIComponent(m[1]) !== cam; }",
+        arg=cam,
+        timeout=30_000,
+    )
     assert selected(page) == hovered
     page.screenshot(path=str(ARTIFACTS / "browser-06c-3d-click.png"))
 
@@ -353,18 +376,27 @@ def test_idle_page_prefetches_3d_so_switching_is_a_toggle(page, live_server):
     """Left alone, the page draws the 3-D sibling into the hidden graph; 2-D -> 3-D then shows it
     without sending a figure, and a click on the (hidden) other graph never reaches the state."""
     open_page(page, live_server)
-    page.wait_for_function("() => { const gd = document.querySelector('#map3d .js-plotly-plot'); "
-                           "return gd && gd._fullData && gd._fullData.length > 5 "
-                           "&& gd._fullData[0].type === 'scatter3d'; }", timeout=60_000)
+    page.wait_for_function(
+        "() => { const gd = document.querySelector('#map3d .js-plotly-plot'); "
+        "return gd && gd._fullData && gd._fullData.length > 5 "
+        "&& gd._fullData[0].type === 'scatter3d'; }",
+        timeout=60_000,
+    )
     assert page.evaluate("() => document.getElementById('map3d-box').classList.contains('ld-on')") is False
     sizes = []
-    page.on("response", lambda r: sizes.append(len(r.body())) if "_dash-update-component" in r.url
-            and "map3d.figure" in (r.request.post_data or "") else None)
+    page.on(
+        "response",
+        lambda r: (
+            sizes.append(len(r.body()))
+            if "_dash-update-component" in r.url and "map3d.figure" in (r.request.post_data or "")
+            else None
+        ),
+    )
     page.click("#dims input[value='3']")
     page.wait_for_function(f"() => {GD}._fullData[0].type === 'scatter3d'", timeout=30_000)
     page.wait_for_timeout(300)
     assert page.evaluate("() => document.getElementById('map-box').classList.contains('ld-on')") is False
-    assert sizes and max(sizes) < 20_000          # a patch of the overlays at most, not 2,000 points
+    assert sizes and max(sizes) < 20_000  # a patch of the overlays at most, not 2,000 points
     page.screenshot(path=str(ARTIFACTS / "browser-06b-3d-prefetched.png"))
     page.click("#dims input[value='2']")
     page.wait_for_function(f"() => {GD}._fullData[0].type === 'scattergl'", timeout=30_000)
@@ -396,7 +428,7 @@ def test_camera_survives_colour_change_and_goes_into_the_url(page, live_server):
     page.get_by_text("reconstruction error", exact=True).click()
     page.wait_for_function(f"() => {GD}._fullData[0].marker.showscale === true")
     rng = page.evaluate(f"() => {GD}._fullLayout.xaxis.range")
-    assert rng[0] <= -2 + 1e-6 and rng[1] >= 2 - 1e-6 and rng[1] - rng[0] < 8   # not reset
+    assert rng[0] <= -2 + 1e-6 and rng[1] >= 2 - 1e-6 and rng[1] - rng[0] < 8  # not reset
     assert query(page)["color"] == "recon" and "cam" in query(page)
-    assert page.evaluate("() => history.length") == n_history + 1   # colour: one entry; camera: none
+    assert page.evaluate("() => history.length") == n_history + 1  # colour: one entry; camera: none
     page.screenshot(path=str(ARTIFACTS / "browser-08-zoomed-recolored.png"))

@@ -2,6 +2,7 @@
 
 The bundle's sha256 is recorded by the build script next to it, in sha256sum format.
 """
+
 from __future__ import annotations
 
 import hashlib

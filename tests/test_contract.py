@@ -1,5 +1,6 @@
 """The contract between the server and the page's JavaScript: ids and the drag callback's spec
 come from the server; the JavaScript never spells an id, and every id it asks for exists."""
+
 from __future__ import annotations
 
 import json
@@ -17,6 +18,7 @@ JS = sorted(ASSETS.glob("*.js"))
 @pytest.fixture(scope="module")
 def client(explorers):
     from latentdash.server.app_factory import create_app
+
     return create_app(explorers=explorers).server.test_client()
 
 
@@ -24,8 +26,13 @@ STRING = re.compile(r'"((?:[^"\\]|\\.)*)"|\'((?:[^\'\\]|\\.)*)\'')
 
 
 def test_the_page_code_is_split_by_concern():
-    assert [p.name for p in JS] == ["ld-1-contract.js", "ld-2-plotly.js", "ld-3-map.js", "ld-4-drag.js",
-                                    "ld-5-callbacks.js"]
+    assert [p.name for p in JS] == [
+        "ld-1-contract.js",
+        "ld-2-plotly.js",
+        "ld-3-map.js",
+        "ld-4-drag.js",
+        "ld-5-callbacks.js",
+    ]
 
 
 def test_every_id_the_javascript_names_exists_on_the_server():
@@ -65,4 +72,4 @@ def test_the_index_carries_the_contract(client):
     data = json.loads(m.group(1))
     assert data["ids"]["GRAPH"] == ids.GRAPH and data["ids"]["ST_MAP"] == ids.ST_MAP
     assert data["drag"]["url"] == "/_dash-update-component" and data["prefix"] == "/"
-    assert html.index("latentdash-contract") < html.index("ld-1-contract.js")   # there before the code
+    assert html.index("latentdash-contract") < html.index("ld-1-contract.js")  # there before the code

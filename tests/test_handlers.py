@@ -1,5 +1,6 @@
 """Pure handlers, tested directly (no browser, no HTTP) on real models and real atlases:
 every interaction of the Explorer page, and the malformed payloads a tampered client can send."""
+
 from __future__ import annotations
 
 import base64
@@ -12,8 +13,8 @@ from PIL import Image
 
 from latentdash import latent_ops
 from latentdash.ui import figures, handlers, render, schema, urlstate
-from latentdash.ui.figures import OVERLAYS
 from latentdash.ui.events import reduce
+from latentdash.ui.figures import OVERLAYS
 from latentdash.ui.handlers import Reject
 
 
@@ -56,10 +57,19 @@ def test_default_state_is_valid(catalog, state):
 
 
 def test_url_roundtrip(catalog, state):
-    s = dict(state, map="pixel-pca-3d", colour="dim3", sel=17, a=3, b=40, steps=12, mode="spherical",
-             basis="pcs", z=[round(v + 0.5, 3) for v in state["z"]],
-             cam={"eye": {"x": 1.0, "y": 2.0, "z": 0.5}, "center": {"x": 0, "y": 0, "z": 0},
-                  "up": {"x": 0, "y": 0, "z": 1}})
+    s = dict(
+        state,
+        map="pixel-pca-3d",
+        colour="dim3",
+        sel=17,
+        a=3,
+        b=40,
+        steps=12,
+        mode="spherical",
+        basis="pcs",
+        z=[round(v + 0.5, 3) for v in state["z"]],
+        cam={"eye": {"x": 1.0, "y": 2.0, "z": 0.5}, "center": {"x": 0, "y": 0, "z": 0}, "up": {"x": 0, "y": 0, "z": 1}},
+    )
     back, problems = urlstate.parse(urlstate.serialize(s, catalog), catalog)
     assert problems == []
     for k in ("model", "map", "colour", "sel", "a", "b", "steps", "mode", "basis"):
@@ -82,13 +92,29 @@ def test_2d_camera_roundtrip(catalog, state):
     assert problems == [] and back["cam"] == s["cam"]
 
 
-@pytest.mark.parametrize("query,bad", [
-    ("?model=nope", "model"), ("?map=latent-tsne-9d", "map"), ("?sel=99999", "sel"),
-    ("?sel=-1", "sel"), ("?sel=1.5", "sel"), ("?a=abc", "a"), ("?b=1e400", "b"),
-    ("?steps=1", "steps"), ("?steps=33", "steps"), ("?steps=x", "steps"), ("?mode=cubic", "mode"),
-    ("?z=1,2,3", "z"), ("?z=" + ",".join(["nan"] * 16), "z"), ("?z=" + ",".join(["inf"] * 16), "z"),
-    ("?cam=1,2", "cam"), ("?cam=5,1,0,1", "cam"), ("?color=purple", "color"), ("?basis=xyz", "basis"),
-])
+@pytest.mark.parametrize(
+    "query,bad",
+    [
+        ("?model=nope", "model"),
+        ("?map=latent-tsne-9d", "map"),
+        ("?sel=99999", "sel"),
+        ("?sel=-1", "sel"),
+        ("?sel=1.5", "sel"),
+        ("?a=abc", "a"),
+        ("?b=1e400", "b"),
+        ("?steps=1", "steps"),
+        ("?steps=33", "steps"),
+        ("?steps=x", "steps"),
+        ("?mode=cubic", "mode"),
+        ("?z=1,2,3", "z"),
+        ("?z=" + ",".join(["nan"] * 16), "z"),
+        ("?z=" + ",".join(["inf"] * 16), "z"),
+        ("?cam=1,2", "cam"),
+        ("?cam=5,1,0,1", "cam"),
+        ("?color=purple", "color"),
+        ("?basis=xyz", "basis"),
+    ],
+)
 def test_tampered_url_falls_back_and_names_the_parameter(catalog, query, bad):
     s, problems = urlstate.parse(query, catalog)
     assert problems == [bad]
@@ -121,8 +147,8 @@ def test_switch_model_keeps_selection_and_maps_to_closest(catalog, state):
     s = dict(state, sel=12, a=3, colour="dim9")
     new = applied(reduce(s, "model", "pca-2", catalog))
     assert new["model"] == "pca-2" and new["sel"] == 12 and new["a"] == 3
-    assert new["map"] == "latent-raw-2d"        # the 2-D model's latent map
-    assert new["colour"] == "class"             # dim9 doesn't exist in a 2-D latent
+    assert new["map"] == "latent-raw-2d"  # the 2-D model's latent map
+    assert new["colour"] == "class"  # dim9 doesn't exist in a 2-D latent
     assert len(new["z"]) == 2
 
 
@@ -167,18 +193,32 @@ def test_click_modes_set_endpoints(catalog, state):
     assert new["b"] == 11 and new["sel"] == state["sel"]
 
 
-@pytest.mark.parametrize("payload", [None, {}, {"points": []}, {"points": [None]}, "x",
-                                     click(99999), click(-1), click("abc"), click(float("nan")),
-                                     click(1.5), click(True), click([1, 2]),
-                                     click(None, curve=10, pos=0),   # an overlay trace
-                                     click(None, curve=0, pos=10 ** 6)])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        None,
+        {},
+        {"points": []},
+        {"points": [None]},
+        "x",
+        click(99999),
+        click(-1),
+        click("abc"),
+        click(float("nan")),
+        click(1.5),
+        click(True),
+        click([1, 2]),
+        click(None, curve=10, pos=0),  # an overlay trace
+        click(None, curve=0, pos=10**6),
+    ],
+)
 def test_bad_clicks_leave_state(catalog, state, payload):
     assert rejected(reduce(state, "click", payload, catalog))
 
 
 def test_neighbour_click(catalog, state):
     assert applied(reduce(state, "nbr", 77, catalog))["sel"] == 77
-    for bad in (-3, 10 ** 6, "x", None):
+    for bad in (-3, 10**6, "x", None):
         assert rejected(reduce(state, "nbr", bad, catalog))
 
 
@@ -189,8 +229,8 @@ def test_relayout_2d_camera(catalog, state):
     assert applied(res)["cam"] == {"x": [-1.0, 2.0], "y": [0.0, 1.0]} and res["url"] == "replace"
     s = res["state"]
     assert applied(reduce(s, "relayout", {"xaxis.autorange": True}, catalog))["cam"] is None
-    assert reduce(s, "relayout", {"autosize": True}, catalog)["state"] is None   # not a camera move
-    both = {"xaxis.range": [-1, 2], "yaxis.range": [0, 1]}                        # Plotly.relayout form
+    assert reduce(s, "relayout", {"autosize": True}, catalog)["state"] is None  # not a camera move
+    both = {"xaxis.range": [-1, 2], "yaxis.range": [0, 1]}  # Plotly.relayout form
     assert applied(reduce(state, "relayout", both, catalog))["cam"] == {"x": [-1.0, 2.0], "y": [0.0, 1.0]}
     assert rejected(reduce(state, "relayout", {"xaxis.range": [1, 2, 3], "yaxis.range": [0, 1]}, catalog))
     bad = dict(rel, **{"xaxis.range[1]": float("nan")})
@@ -252,12 +292,12 @@ def test_slider_commit(catalog, state):
     new = applied(reduce(state, "sliders", vals, catalog))
     assert new["z"][axes.idx[0]] == pytest.approx(float(axes.hi[0]))
     # unchanged positions (e.g. sliders re-rendered) are not an event
-    assert reduce(new, "sliders", vals, catalog) == {"state": None, "url": None, "sliders": None,
-                                                    "message": None}
+    assert reduce(new, "sliders", vals, catalog) == {"state": None, "url": None, "sliders": None, "message": None}
 
 
-@pytest.mark.parametrize("bad", [[1.0] * 3, [float("nan")] * 16, [float("inf")] * 16, ["a"] * 16,
-                                 [True] * 16, None, "1,2,3", [[1]] * 16])
+@pytest.mark.parametrize(
+    "bad", [[1.0] * 3, [float("nan")] * 16, [float("inf")] * 16, ["a"] * 16, [True] * 16, None, "1,2,3", [[1]] * 16]
+)
 def test_bad_slider_values(catalog, state, bad):
     assert rejected(reduce(state, "sliders", bad, catalog))
 
@@ -291,7 +331,7 @@ def test_full_map_figure(catalog, state):
     assert r["kind"] == "full"
     fig = r["figure"]
     assert len(fig["data"]) == len(view.trace_idx) + len(OVERLAYS)
-    ids_ = np.concatenate([t["customdata"] for t in fig["data"][:len(view.trace_idx)]])
+    ids_ = np.concatenate([t["customdata"] for t in fig["data"][: len(view.trace_idx)]])
     assert sorted(ids_.tolist()) == list(range(view.n))
     t0 = fig["data"][0]
     assert t0["type"] == "scattergl" and t0["x"]["dtype"] == "f4"
@@ -340,8 +380,10 @@ def test_map_patches_only_what_changed(catalog, state):
     assert r["kind"] == "patch" and len(r["ops"]) == len(view.trace_idx)
     assert r["ops"][0]["props"]["marker"]["color"]["dtype"] == "f4"
     r = render.render_map(dict(state, sel=9, z=schema.latent_of(view, 9)), rec, catalog)
-    assert {op["trace"] for op in r["ops"]} == {figures.overlay_index(view, "selected"),
-                                                 figures.overlay_index(view, "current")}
+    assert {op["trace"] for op in r["ops"]} == {
+        figures.overlay_index(view, "selected"),
+        figures.overlay_index(view, "current"),
+    }
     r = render.render_map(dict(state, a=1, b=2), rec, catalog)
     path = next(op for op in r["ops"] if op["trace"] == figures.overlay_index(view, "path"))
     assert len(path["props"]["x"]) == state["steps"]
@@ -377,7 +419,7 @@ def test_inspector(catalog, state):
     svg = base64.b64decode(r["bar"].split(",", 1)[1]).decode()
     assert r["bar"].startswith("data:image/svg+xml;base64,") and svg.count("<rect") == view.d + 1
     assert render.render_inspector(dict(state, sel=None), catalog) == {"i": None}
-    for bad in (10 ** 6, -1, "x", 2.5):
+    for bad in (10**6, -1, "x", 2.5):
         with pytest.raises(Reject):
             render.render_inspector(dict(state, sel=bad), catalog)
 
@@ -397,7 +439,7 @@ def test_live_decode(catalog, state):
     vals = handlers.slider_positions(state, catalog)
     r0 = render.live_decode(vals, state, catalog)
     recon = png(render.render_inspector(state, catalog)["recon"]).astype(int)
-    assert np.abs(png(r0["src"]).astype(int) - recon).max() <= 2   # slider positions are rounded
+    assert np.abs(png(r0["src"]).astype(int) - recon).max() <= 2  # slider positions are rounded
     moved = list(vals)
     moved[0] = float(view.sliders["dims"].hi[0])
     r1 = render.live_decode(moved, state, catalog)
@@ -406,8 +448,7 @@ def test_live_decode(catalog, state):
     assert r1["ops"][0]["props"]["x"] != r0["ops"][0]["props"]["x"]
 
 
-@pytest.mark.parametrize("bad", [[], [0.0] * 15, [float("nan")] * 16, [float("-inf")] * 16, ["1"] * 16,
-                                 None, {"0": 1}])
+@pytest.mark.parametrize("bad", [[], [0.0] * 15, [float("nan")] * 16, [float("-inf")] * 16, ["1"] * 16, None, {"0": 1}])
 def test_live_decode_rejects_bad_values(catalog, state, bad):
     with pytest.raises(Reject):
         render.live_decode(bad, state, catalog)
@@ -435,7 +476,7 @@ def test_interpolation(catalog, state):
     half = render.render_interp(dict(state, a=3, b=None), catalog)
     assert half["steps"] == [] and half["b"] is None
     with pytest.raises(Reject):
-        render.render_interp(dict(state, a=10 ** 7, b=1), catalog)
+        render.render_interp(dict(state, a=10**7, b=1), catalog)
 
 
 def test_catalog_maps(catalog):
@@ -443,5 +484,5 @@ def test_catalog_maps(catalog):
     assert v16.resolve_map("pixel", "tsne", 3) == "pixel-pca-3d"
     assert v2.resolve_map("latent", "pca", 3) == "latent-raw-2d"
     assert v16.resolve_map(None, None, "x") in v16.map_names
-    assert v16.point_from_trace(0, 10 ** 6) is None
+    assert v16.point_from_trace(0, 10**6) is None
     assert catalog.shared_index

@@ -1,6 +1,7 @@
 """The state schema (schema.py, urlstate.py) and the event registry (events.py), tested directly:
 the selection key added through them, the wiring helpers the reducer callback uses, and the page
 speaking a generator's language. Real models and atlases (conftest.py)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,9 +19,11 @@ def state(catalog):
 
 
 def lasso(view, indices, overlay=False):
-    pts = [{"curveNumber": int(view.trace_of[i]), "pointNumber": int(view.pos_in_trace[i]), "customdata": int(i)}
-           for i in indices]
-    if overlay:   # a marker of an overlay trace (A, B, the path) caught in the lasso
+    pts = [
+        {"curveNumber": int(view.trace_of[i]), "pointNumber": int(view.pos_in_trace[i]), "customdata": int(i)}
+        for i in indices
+    ]
+    if overlay:  # a marker of an overlay trace (A, B, the path) caught in the lasso
         pts.append({"curveNumber": len(view.trace_idx) + 1, "pointNumber": 0})
     return {"points": pts, "lassoPoints": {"x": [0, 1, 1], "y": [0, 0, 1]}}
 
@@ -34,8 +37,7 @@ def test_every_key_has_one_field_and_every_store_is_declared():
             assert f.encode is not None and f.decode is not None, f.key
 
 
-@pytest.mark.parametrize("indices,text", [([0, 1, 2, 5, 7, 8], "0-2,5,7-8"), ([3], "3"),
-                                          ([9, 2, 2, 3], "2-3,9")])
+@pytest.mark.parametrize("indices,text", [([0, 1, 2, 5, 7, 8], "0-2,5,7-8"), ([3], "3"), ([9, 2, 2, 3], "2-3,9")])
 def test_index_ranges_roundtrip(indices, text):
     assert schema.index_ranges(indices) == text
     assert schema.parse_index_ranges(text, 10) == sorted(set(indices))
@@ -57,7 +59,7 @@ def test_selection_rides_in_the_url_and_survives_a_reload(catalog, state):
 
 
 def test_a_selection_too_large_for_the_link_stays_out_and_says_so(catalog, state):
-    every_other = list(range(0, 2000, 2))          # 1000 ranges: longer than the link allows
+    every_other = list(range(0, 2000, 2))  # 1000 ranges: longer than the link allows
     s = dict(state, selection=every_other)
     assert "selection=" not in urlstate.serialize(s, catalog)
     assert "too large for the link" in render.render_selection(s, catalog)["note"]
@@ -69,16 +71,24 @@ def test_lasso_selects_the_points_and_ignores_overlays(catalog, state):
     view = catalog.get(state["model"])
     res = reduce(state, "select", lasso(view, [7, 3, 1500], overlay=True), catalog)
     assert res["state"]["selection"] == [3, 7, 1500] and res["url"] == "push" and res["sliders"] is None
-    assert res["state"]["sel"] == state["sel"] and res["state"]["z"] == state["z"]   # nothing else moves
+    assert res["state"]["sel"] == state["sel"] and res["state"]["z"] == state["z"]  # nothing else moves
     again = reduce(res["state"], "select", lasso(view, [1500, 3, 7]), catalog)
-    assert again == {"state": None, "url": None, "sliders": None, "message": None}   # no change
-    cleared = reduce(res["state"], "select", None, catalog)["state"]                 # double click
+    assert again == {"state": None, "url": None, "sliders": None, "message": None}  # no change
+    cleared = reduce(res["state"], "select", None, catalog)["state"]  # double click
     assert cleared["selection"] is None
     assert reduce(res["state"], "clear_selection", 1, catalog)["state"]["selection"] is None
 
 
-@pytest.mark.parametrize("bad", ["x", {"points": "all"}, {"points": [{"customdata": 10 ** 6}]},
-                                 {"points": [{"customdata": "abc"}]}, {"points": [None]}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "x",
+        {"points": "all"},
+        {"points": [{"customdata": 10**6}]},
+        {"points": [{"customdata": "abc"}]},
+        {"points": [None]},
+    ],
+)
 def test_bad_selections_leave_the_state(catalog, state, bad):
     res = reduce(state, "select", bad, catalog)
     assert res["state"] is None and res["message"]
@@ -97,7 +107,7 @@ def test_selection_is_drawn_on_the_map_and_cleared(catalog, state):
     first = render.render_map(dict(state, selection=chosen), None, catalog)
     data = first["figure"]["data"]
     assert data[2]["selectedpoints"] == [4, 9] and data[0]["selectedpoints"] == []
-    patch = render.render_map(state, first["rendered"], catalog)     # cleared
+    patch = render.render_map(state, first["rendered"], catalog)  # cleared
     assert patch["kind"] == "patch"
     ops = {op["trace"]: op["props"] for op in patch["ops"] if "trace" in op}
     assert ops[2] == {"selectedpoints": None} and {"layout": {"selections": []}} in patch["ops"]
@@ -113,8 +123,10 @@ def test_model_switch_keeps_the_selection_when_the_images_are_shared(catalog, st
 def test_no_change_is_a_value_not_an_error(catalog, state):
     env = Env(catalog, view_of(catalog, state))
     s = dict(state)
-    assert on_sliders(s, [float(v) for v in view_of(catalog, s).sliders["dims"].values_of(np.asarray(s["z"]))],
-                      env) is NO_CHANGE
+    assert (
+        on_sliders(s, [float(v) for v in view_of(catalog, s).sliders["dims"].values_of(np.asarray(s["z"]))], env)
+        is NO_CHANGE
+    )
     assert on_relayout(s, {"autosize": True}, env) is NO_CHANGE
     assert on_select(dict(s, selection=None), None, env) is NO_CHANGE
     assert s == state
@@ -128,14 +140,25 @@ def test_every_event_has_a_handler_and_distinct_sources():
         assert callable(e.handler) and e.history in ("push", "replace") and e.sources
     assert events.BY_NAME["relayout"].history == "replace"
     assert {e.name for e in events.EVENTS if e.resync_sliders} == {
-        "model", "basis", "click", "nbr", "reset", "random", "step"}
+        "model",
+        "basis",
+        "click",
+        "nbr",
+        "reset",
+        "random",
+        "step",
+    }
 
 
 def test_resolve_reads_each_kind_of_trigger():
     slider_key = events.Source(ids.SLIDER, "value", pattern=True).key
-    inputs = {slider_key: [0.1, 0.2], events.Source(ids.SPACE, "value").key: "pixel",
-              events.Source(ids.METHOD, "value").key: "pca", events.Source(ids.DIMS, "value").key: 3,
-              events.URL_SOURCE.key: "?sel=4"}
+    inputs = {
+        slider_key: [0.1, 0.2],
+        events.Source(ids.SPACE, "value").key: "pixel",
+        events.Source(ids.METHOD, "value").key: "pca",
+        events.Source(ids.DIMS, "value").key: 3,
+        events.URL_SOURCE.key: "?sel=4",
+    }
     assert events.resolve(None, "", None, inputs) == ("url", "?sel=4")
     assert events.resolve({"type": ids.SLIDER, "index": 1}, "value", 0.2, inputs) == ("sliders", [0.1, 0.2])
     assert events.resolve({"type": ids.NBR, "index": 77}, "n_clicks", 1, inputs) == ("nbr", 77)
@@ -153,7 +176,7 @@ def test_only_the_graph_on_show_speaks_for_the_map():
     assert not events.from_hidden_graph("click", ids.GRAPH, two)
     assert events.from_hidden_graph("relayout", ids.GRAPH, three)
     assert not events.from_hidden_graph("model", ids.MODEL, two)
-    assert not events.from_hidden_graph("click", ids.GRAPH3, None)   # the page's first event
+    assert not events.from_hidden_graph("click", ids.GRAPH3, None)  # the page's first event
 
 
 def test_store_updates_send_only_what_changed(catalog, state):
@@ -184,9 +207,15 @@ def generator_catalog(tmp_path_factory):
     from latentdash.atlas import AtlasParams, get_or_build_atlas
     from latentdash.models import load_model
     from latentdash.service import Explorer
+
     model = load_model("tests.foreign_models:rgb_generator")
-    atlas = get_or_build_atlas(model, None, AtlasParams(methods=("pca",), dims=(2,), limit=300),
-                               cache_dir=tmp_path_factory.mktemp("gen"), progress=False)
+    atlas = get_or_build_atlas(
+        model,
+        None,
+        AtlasParams(methods=("pca",), dims=(2,), limit=300),
+        cache_dir=tmp_path_factory.mktemp("gen"),
+        progress=False,
+    )
     return Catalog([Explorer(model, atlas, "rgb-gen")])
 
 
@@ -194,7 +223,7 @@ def test_a_generator_is_shown_as_one(generator_catalog):
     view = generator_catalog.get("rgb-gen")
     assert not view.has_encoder and "recon" not in view.colour_options
     s = urlstate.default_state(generator_catalog)
-    assert s["colour"] == "pres"     # no labels, no reconstruction error: the first real colouring
+    assert s["colour"] == "pres"  # no labels, no reconstruction error: the first real colouring
     r = render.render_inspector(s, generator_catalog)
     assert r["captions"] == ("sample", "decoded") and r["error"] is None
     assert render.inspector_captions(view) == ("sample", "decoded")
@@ -203,5 +232,5 @@ def test_a_generator_is_shown_as_one(generator_catalog):
 
 def test_slider_steps_are_round_numbers(catalog, state):
     for a in render.render_sliders(state, catalog)["axes"]:
-        assert a["step"] in {m * 10.0 ** e for m in (1, 2, 5) for e in range(-4, 3)}
+        assert a["step"] in {m * 10.0**e for m in (1, 2, 5) for e in range(-4, 3)}
         assert (a["max"] - a["min"]) / a["step"] <= 400

@@ -1,5 +1,6 @@
 """The selection key, the generator's page and visible failures, through Dash's HTTP protocol
 (Flask's test client; what the browser's renderer posts)."""
+
 from __future__ import annotations
 
 import logging
@@ -15,6 +16,7 @@ REDUCER = f"{ids.ST_MAP}.data"
 @pytest.fixture(scope="module")
 def app(explorers):
     from latentdash.server.app_factory import create_app
+
     return create_app(explorers=explorers)
 
 
@@ -36,18 +38,23 @@ def initial(dc):
 
 def test_a_lasso_selection_reaches_the_stores_and_the_url(dc, initial, catalog):
     view = catalog.get(initial["model"])
-    pts = [{"curveNumber": int(view.trace_of[i]), "pointNumber": int(view.pos_in_trace[i]), "customdata": i}
-           for i in (10, 11, 12, 40)]
+    pts = [
+        {"curveNumber": int(view.trace_of[i]), "pointNumber": int(view.pos_in_trace[i]), "customdata": i}
+        for i in (10, 11, 12, 40)
+    ]
     values = {**stores_of(initial), f"{ids.GRAPH}.selectedData": {"points": pts}, "click-mode.value": "inspect"}
     status, data = dc.call(REDUCER, values, [f"{ids.GRAPH}.selectedData"])
     assert status == 200
     r = data["response"]
     assert r[ids.ST_SELECTION]["data"]["selection"] == [10, 11, 12, 40]
     assert "selection=10-12,40" in r[ids.URL]["search"]
-    assert ids.ST_SEL not in r and ids.ST_Z not in r           # nothing else was resent
+    assert ids.ST_SEL not in r and ids.ST_Z not in r  # nothing else was resent
     # the note under the map and the clear button
-    status, data = dc.call(f"{ids.SEL_NOTE}.children", {f"{ids.ST_SELECTION}.data": r[ids.ST_SELECTION]["data"]},
-                           [f"{ids.ST_SELECTION}.data"])
+    status, data = dc.call(
+        f"{ids.SEL_NOTE}.children",
+        {f"{ids.ST_SELECTION}.data": r[ids.ST_SELECTION]["data"]},
+        [f"{ids.ST_SELECTION}.data"],
+    )
     assert data["response"][ids.SEL_NOTE]["children"].startswith("4 images selected")
     assert data["response"][ids.BTN_CLEAR_SEL]["disabled"] is False
     # clearing it
@@ -72,17 +79,19 @@ def test_a_failing_render_says_so_in_the_page(dc, initial, caplog):
     with caplog.at_level(logging.WARNING):
         status, data = dc.call(f"{ids.INT_A}.children", {f"{ids.ST_INTERP}.data": bad}, [f"{ids.ST_INTERP}.data"])
     assert status == 200
-    assert data["response"] == {}                       # the strip, the ends, ... stay as they are
-    msg = data["sideUpdate"][ids.MSG]["children"]       # and the message line says why
+    assert data["response"] == {}  # the strip, the ends, ... stay as they are
+    msg = data["sideUpdate"][ids.MSG]["children"]  # and the message line says why
     assert msg.startswith("Could not show the interpolation:") and "out of range" in msg
     assert any("interpolation" in r.getMessage() for r in caplog.records)
 
 
 def test_a_bad_drag_answers_a_message_the_page_shows(dc, initial):
     p = urlstate.split(initial)
-    status, data = dc.call(f"{ids.ST_DRAGOUT}.data", {f"{ids.ST_DRAG}.data": {"values": [1.0, 2.0]},
-                                                      f"{ids.ST_MAP}.data": p["map"], f"{ids.ST_Z}.data": p["z"]},
-                           [f"{ids.ST_DRAG}.data"])
+    status, data = dc.call(
+        f"{ids.ST_DRAGOUT}.data",
+        {f"{ids.ST_DRAG}.data": {"values": [1.0, 2.0]}, f"{ids.ST_MAP}.data": p["map"], f"{ids.ST_Z}.data": p["z"]},
+        [f"{ids.ST_DRAG}.data"],
+    )
     assert status == 200
     out = data["response"][ids.ST_DRAGOUT]["data"]
     assert out["error"].startswith("Could not decode the slider vector:") and "16 slider values" in out["error"]
@@ -94,9 +103,15 @@ def generator_dc(tmp_path_factory):
     from latentdash.models import load_model
     from latentdash.server.app_factory import create_app
     from latentdash.service import Explorer
+
     model = load_model("tests.foreign_models:rgb_generator")
-    atlas = get_or_build_atlas(model, None, AtlasParams(methods=("pca",), dims=(2,), limit=300),
-                               cache_dir=tmp_path_factory.mktemp("gen"), progress=False)
+    atlas = get_or_build_atlas(
+        model,
+        None,
+        AtlasParams(methods=("pca",), dims=(2,), limit=300),
+        cache_dir=tmp_path_factory.mktemp("gen"),
+        progress=False,
+    )
     return DashClient(create_app(explorers=[Explorer(model, atlas, "rgb-gen")]).server.test_client())
 
 
@@ -105,8 +120,9 @@ def test_a_generator_page_speaks_of_samples(generator_dc):
     r = data["response"]
     assert [o["value"] for o in r[ids.COLOUR]["options"]][:1] == ["pres"]
     assert "recon" not in [o["value"] for o in r[ids.COLOUR]["options"]]
-    status, data = generator_dc.call(f"{ids.INS_ORIG}.src", {f"{ids.ST_SEL}.data": r[ids.ST_SEL]["data"]},
-                                     [f"{ids.ST_SEL}.data"])
+    status, data = generator_dc.call(
+        f"{ids.INS_ORIG}.src", {f"{ids.ST_SEL}.data": r[ids.ST_SEL]["data"]}, [f"{ids.ST_SEL}.data"]
+    )
     ins = data["response"]
     assert ins[ids.INS_ORIG_CAP]["children"] == "sample" and ins[ids.INS_RECON_CAP]["children"] == "decoded"
     assert "reconstruction" not in str(ins[ids.INS_LABEL]["children"])

@@ -8,6 +8,7 @@ slider drag callback is separate and tiny (slider positions in; one PNG data URI
 position out) and is posted by assets/ld-4-drag.js while a handle moves, so no Dash re-render
 happens per frame. A render callback that fails says so in the page's message line (`shown`).
 """
+
 from __future__ import annotations
 
 import functools
@@ -40,6 +41,7 @@ def shown(what: str, n_outputs: int):
     """Decorator for render callbacks: a one-line LatentdashError leaves the page as it was and
     writes "Could not show the <what>: <reason>" into the message line. Anything else is a bug:
     it propagates (logged with its traceback by the server, answered 500)."""
+
     def wrap(fn):
         @functools.wraps(fn)
         def run(*args):
@@ -49,7 +51,9 @@ def shown(what: str, n_outputs: int):
                 log.warning("%s: %s", what, e)
                 set_props(ids.MSG, {"children": f"Could not show the {what}: {e}"})
                 return no_update if n_outputs == 1 else [no_update] * n_outputs
+
         return run
+
     return wrap
 
 
@@ -73,8 +77,10 @@ def _write_state(out, res, old, event, click_mode, kw, catalog):
     if res["sliders"] is not None and len(sliders_now) == len(res["sliders"]):
         out["sliders"] = res["sliders"]
     view = catalog.get(new["model"])
-    out["controls"] = {cid: (v if kw[Source(cid, "value").key] != v else no_update)
-                       for cid, v in events.control_values(new, view).items()}
+    out["controls"] = {
+        cid: (v if kw[Source(cid, "value").key] != v else no_update)
+        for cid, v in events.control_values(new, view).items()
+    }
     if old is None or old.get("model") != new["model"] or old.get("map") != new["map"]:
         opts = layout.control_options(view, new["map"])
         model_changed = old is None or old.get("model") != new["model"]
@@ -88,14 +94,18 @@ def register_reducer(app, catalog):
     control_ids = tuple(events.control_values(urlstate.default_state(catalog), catalog.get(catalog.default)))
     outputs = dict(
         stores={k: Output(v, "data") for k, v in ids.STORE_OF.items()},
-        search=Output(ids.URL, "search"), replace=Output(ids.ST_URL_REPLACE, "data"),
+        search=Output(ids.URL, "search"),
+        replace=Output(ids.ST_URL_REPLACE, "data"),
         sliders=Output({"type": ids.SLIDER, "index": ALL}, "value"),
         controls={cid: Output(cid, "value") for cid in control_ids},
         options={k: Output(cid, "options") for k, cid in OPTIONS.items()},
-        click_mode=Output(ids.CLICK_MODE, "value"), msg=Output(ids.MSG, "children"))
+        click_mode=Output(ids.CLICK_MODE, "value"),
+        msg=Output(ids.MSG, "children"),
+    )
     inputs = {s.key: _dash_dep(Input, s) for s in (URL_SOURCE, *events.SOURCES)}
-    state = dict(stores={k: State(v, "data") for k, v in ids.STORE_OF.items()},
-                 click_mode=State(ids.CLICK_MODE, "value"))
+    state = dict(
+        stores={k: State(v, "data") for k, v in ids.STORE_OF.items()}, click_mode=State(ids.CLICK_MODE, "value")
+    )
 
     @app.callback(output=outputs, inputs=inputs, state=state)
     def reducer(stores, click_mode, **kw):
@@ -120,61 +130,107 @@ def register_reducer(app, catalog):
 
 # ----------------------------------------------------------------------------- renderers
 def register_map(app, catalog):
-    @app.callback(Output(ids.GRAPH, "figure"), Output(ids.GRAPH3, "figure"), Output(ids.ST_RENDERED, "data"),
-                  Input(ids.ST_MAP, "data"), Input(ids.ST_SEL, "data"), Input(ids.ST_INTERP, "data"),
-                  Input(ids.ST_Z, "data"), Input(ids.ST_SELECTION, "data"), Input(ids.ST_PREFETCH, "data"),
-                  State(ids.ST_CAM, "data"), State(ids.ST_RENDERED, "data"), prevent_initial_call=True)
+    @app.callback(
+        Output(ids.GRAPH, "figure"),
+        Output(ids.GRAPH3, "figure"),
+        Output(ids.ST_RENDERED, "data"),
+        Input(ids.ST_MAP, "data"),
+        Input(ids.ST_SEL, "data"),
+        Input(ids.ST_INTERP, "data"),
+        Input(ids.ST_Z, "data"),
+        Input(ids.ST_SELECTION, "data"),
+        Input(ids.ST_PREFETCH, "data"),
+        State(ids.ST_CAM, "data"),
+        State(ids.ST_RENDERED, "data"),
+        prevent_initial_call=True,
+    )
     @shown("map", 3)
     def draw_map(map_part, sel, interp, z, selection, prefetch, cam, rendered):
         """Draws the map into the graph for its dimensionality; on a prefetch request (posted by
         assets/ld-3-map.js once the shown map is idle) draws the sibling map into the hidden
         graph, so a later 2-D <-> 3-D switch only toggles the graphs."""
-        pre = (prefetch or {}) if ctx.triggered_id == ids.ST_PREFETCH else None   # {}: nothing to do
+        pre = (prefetch or {}) if ctx.triggered_id == ids.ST_PREFETCH else None  # {}: nothing to do
         r = render.render_graphs(urlstate.merge(map_part, sel, interp, z, selection, cam), rendered, catalog, pre)
         if r is None:
             raise PreventUpdate
         figs = []
         for d in ("2", "3"):
             f = r["figs"][d]
-            figs.append(no_update if f is None or f["kind"] == "none" else
-                        f["figure"] if f["kind"] == "full" else to_patch(f["ops"]))
+            figs.append(
+                no_update
+                if f is None or f["kind"] == "none"
+                else f["figure"]
+                if f["kind"] == "full"
+                else to_patch(f["ops"])
+            )
         return figs[0], figs[1], r["rendered"]
 
 
 def register_inspector(app, catalog):
-    @app.callback(Output(ids.INS_ORIG, "src"), Output(ids.INS_RECON, "src"), Output(ids.INS_LABEL, "children"),
-                  Output(ids.INS_BAR, "src"), Output(ids.INS_NBRS, "children"),
-                  Output(ids.BTN_A, "disabled"), Output(ids.BTN_B, "disabled"),
-                  Output(ids.INS_ORIG_CAP, "children"), Output(ids.INS_RECON_CAP, "children"),
-                  Input(ids.ST_SEL, "data"), prevent_initial_call=True)
+    @app.callback(
+        Output(ids.INS_ORIG, "src"),
+        Output(ids.INS_RECON, "src"),
+        Output(ids.INS_LABEL, "children"),
+        Output(ids.INS_BAR, "src"),
+        Output(ids.INS_NBRS, "children"),
+        Output(ids.BTN_A, "disabled"),
+        Output(ids.BTN_B, "disabled"),
+        Output(ids.INS_ORIG_CAP, "children"),
+        Output(ids.INS_RECON_CAP, "children"),
+        Input(ids.ST_SEL, "data"),
+        prevent_initial_call=True,
+    )
     @shown("inspector", 9)
     def draw_inspector(sel):
         r = render.render_inspector(sel or {}, catalog)
         if r["i"] is None:
             captions = render.inspector_captions(handlers.view_of(catalog, sel or {}))
-            return (layout.BLANK, layout.BLANK, "Click a point on the map to inspect it.",
-                    no_update, [], True, True, *captions)
+            return (
+                layout.BLANK,
+                layout.BLANK,
+                "Click a point on the map to inspect it.",
+                no_update,
+                [],
+                True,
+                True,
+                *captions,
+            )
         label = [html.Strong(f"#{r['i']}"), f" {r['label']}"]
         if r["error"] is not None:
             label += [html.Br(), html.Small(f"reconstruction error {r['error']:.4f}")]
-        return (r["orig"], r["recon"], label, r["bar"], layout.neighbour_buttons(r["neighbours"]),
-                False, False, *r["captions"])
+        return (
+            r["orig"],
+            r["recon"],
+            label,
+            r["bar"],
+            layout.neighbour_buttons(r["neighbours"]),
+            False,
+            False,
+            *r["captions"],
+        )
 
-    @app.callback(Output(ids.SEL_NOTE, "children"), Output(ids.BTN_CLEAR_SEL, "disabled"),
-                  Input(ids.ST_SELECTION, "data"))
+    @app.callback(
+        Output(ids.SEL_NOTE, "children"), Output(ids.BTN_CLEAR_SEL, "disabled"), Input(ids.ST_SELECTION, "data")
+    )
     @shown("selection", 2)
     def draw_selection(selection):
-        if not selection:   # the page's first call: the default state has no selection
+        if not selection:  # the page's first call: the default state has no selection
             return render.render_selection({"model": catalog.default}, catalog)["note"], True
         r = render.render_selection(selection, catalog)
         return r["note"], r["count"] == 0
 
 
 def register_sliders(app, catalog):
-    @app.callback(Output(ids.SLIDERS, "children"), Output(ids.SLIDER_NOTE, "children"),
-                  Output(ids.ST_SLIDERKEY, "data"),
-                  Input(ids.ST_MAP, "data"), Input(ids.ST_DRAWN, "data"), State(ids.ST_Z, "data"),
-                  State(ids.ST_SLIDERKEY, "data"), prevent_initial_call=True)
+    @app.callback(
+        Output(ids.SLIDERS, "children"),
+        Output(ids.SLIDER_NOTE, "children"),
+        Output(ids.ST_SLIDERKEY, "data"),
+        Input(ids.ST_MAP, "data"),
+        Input(ids.ST_DRAWN, "data"),
+        State(ids.ST_Z, "data"),
+        State(ids.ST_SLIDERKEY, "data"),
+        prevent_initial_call=True,
+    )
     @shown("sliders", 3)
     def draw_sliders(map_part, drawn, z, key):
         # built once the first map is on screen (assets/ld-2-plotly.js sets st-drawn): mounting a
@@ -195,8 +251,12 @@ def register_sliders(app, catalog):
 
 
 def register_drag(app, catalog):
-    @app.callback(Output(*contract.DRAG_OUTPUT), Input(*contract.DRAG_INPUT),
-                  *(State(i, p) for i, p, _ in contract.DRAG_STATE), prevent_initial_call=True)
+    @app.callback(
+        Output(*contract.DRAG_OUTPUT),
+        Input(*contract.DRAG_INPUT),
+        *(State(i, p) for i, p, _ in contract.DRAG_STATE),
+        prevent_initial_call=True,
+    )
     def drag(drag, map_part, z, rendered):
         """The hot path, posted by assets/ld-4-drag.js while a slider handle moves (at most one
         request in flight per page, newest values first): slider positions in, one small PNG and
@@ -215,36 +275,75 @@ def register_drag(app, catalog):
 
 
 def register_interp(app, catalog):
-    @app.callback(Output(ids.INT_A, "children"), Output(ids.INT_B, "children"), Output(ids.STRIP, "children"),
-                  Output(ids.BLEND, "children"), Output(ids.INT_HINT, "children"),
-                  Output(ids.BTN_SWAP, "disabled"),
-                  Input(ids.ST_INTERP, "data"), prevent_initial_call=True)
+    @app.callback(
+        Output(ids.INT_A, "children"),
+        Output(ids.INT_B, "children"),
+        Output(ids.STRIP, "children"),
+        Output(ids.BLEND, "children"),
+        Output(ids.INT_HINT, "children"),
+        Output(ids.BTN_SWAP, "disabled"),
+        Input(ids.ST_INTERP, "data"),
+        prevent_initial_call=True,
+    )
     @shown("interpolation", 6)
     def draw_interp(interp):
         r = render.render_interp(interp or {}, catalog)
-        hint = ("" if r["steps"] else
-                "Now pick endpoint B." if r["a"] is not None else
-                "Now pick endpoint A." if r["b"] is not None else "No endpoints yet.")
-        return (layout.endpoint("A", r["a"]), layout.endpoint("B", r["b"]), layout.step_buttons(r["steps"]),
-                layout.blend_images(r["blend"]), hint, r["a"] is None and r["b"] is None)
+        hint = (
+            ""
+            if r["steps"]
+            else "Now pick endpoint B."
+            if r["a"] is not None
+            else "Now pick endpoint A."
+            if r["b"] is not None
+            else "No endpoints yet."
+        )
+        return (
+            layout.endpoint("A", r["a"]),
+            layout.endpoint("B", r["b"]),
+            layout.step_buttons(r["steps"]),
+            layout.blend_images(r["blend"]),
+            hint,
+            r["a"] is None and r["b"] is None,
+        )
 
 
 def register_clientside(app):
     def js(name, *deps, **kw):
         app.clientside_callback(ClientsideFunction("latentdash", name), *deps, **kw)
-    js("hover", Output(ids.TIP, "show"), Output(ids.TIP, "bbox"), Output(ids.TIP_IMG, "src"),
-       Output(ids.TIP_LABEL, "children"),
-       Input(ids.GRAPH, "hoverData"), Input(ids.GRAPH3, "hoverData"), State(ids.ST_MAP, "data"),
-       State(ids.ST_META, "data"))
+
+    js(
+        "hover",
+        Output(ids.TIP, "show"),
+        Output(ids.TIP, "bbox"),
+        Output(ids.TIP_IMG, "src"),
+        Output(ids.TIP_LABEL, "children"),
+        Input(ids.GRAPH, "hoverData"),
+        Input(ids.GRAPH3, "hoverData"),
+        State(ids.ST_MAP, "data"),
+        State(ids.ST_META, "data"),
+    )
     # hands the drag loop (assets/ld-4-drag.js) the state it must send: the drag callback's State
-    js("dragContext", Output(ids.ST_DRAG, "data"), *(Input(i, p) for i, p, _ in contract.DRAG_STATE),
-       prevent_initial_call=True)
+    js(
+        "dragContext",
+        Output(ids.ST_DRAG, "data"),
+        *(Input(i, p) for i, p, _ in contract.DRAG_STATE),
+        prevent_initial_call=True,
+    )
     js("marker", Output(ids.MARKER, "className"), Input(ids.GRAPH, "figure"), prevent_initial_call=True)
     # show the graph for the map's dimensionality; ask for the sibling
-    js("shown", Output(ids.GRAPH_BOX, "className"), Output(ids.GRAPH3_BOX, "className"),
-       Input(ids.ST_RENDERED, "data"), prevent_initial_call=True)
-    js("replaceUrl", Output(ids.ST_URL_REPLACE, "modified_timestamp"), Input(ids.ST_URL_REPLACE, "data"),
-       prevent_initial_call=True)
+    js(
+        "shown",
+        Output(ids.GRAPH_BOX, "className"),
+        Output(ids.GRAPH3_BOX, "className"),
+        Input(ids.ST_RENDERED, "data"),
+        prevent_initial_call=True,
+    )
+    js(
+        "replaceUrl",
+        Output(ids.ST_URL_REPLACE, "modified_timestamp"),
+        Input(ids.ST_URL_REPLACE, "data"),
+        prevent_initial_call=True,
+    )
 
 
 def register(app, catalog) -> None:

@@ -3,6 +3,7 @@
 Built once when the app starts (never in a callback) and shared by every request. Nothing here
 changes after construction, so any number of threads and workers can read it.
 """
+
 from __future__ import annotations
 
 import logging
@@ -27,6 +28,7 @@ BASES = ("dims", "pcs")
 class SliderAxes:
     """What the sliders control. `dims`: latent dimensions `idx`; `pcs`: coordinates along the
     principal directions `basis` [k, d] of the latent codes around `origin`."""
+
     kind: str
     idx: tuple[int, ...]
     basis: np.ndarray | None
@@ -99,25 +101,49 @@ class ModelView:
         self.sliders = {"dims": self._dims_axes(lat, max_sliders), "pcs": self._pc_axes(max_sliders)}
         # a generator has no encoder: nothing is reconstructed, so no (all-zero) error to colour by
         self.has_encoder = self.kind != "generator" and bool(getattr(ex.model, "has_encoder", True))
-        self.colour_options = ((["class"] if self.has_labels else []) + (["recon"] if self.has_encoder else [])
-                               + ["pres"] + [f"dim{k}" for k in range(self.d)])
+        self.colour_options = (
+            (["class"] if self.has_labels else [])
+            + (["recon"] if self.has_encoder else [])
+            + ["pres"]
+            + [f"dim{k}" for k in range(self.d)]
+        )
 
     # ---------------------------------------------------------------- slider axes
     def _dims_axes(self, lat, k) -> SliderAxes:
         idx = tuple(int(i) for i in latent_ops.top_variance_dims(lat, k))
-        lo, hi = zip(*(_round_range(min(float(lat[:, i].min()), float(self.lat_mean[i] - 4 * self.lat_std[i])),
-                                    max(float(lat[:, i].max()), float(self.lat_mean[i] + 4 * self.lat_std[i])))
-                       for i in idx))
-        return SliderAxes("dims", idx, None, np.zeros(self.d, np.float32), np.array(lo, np.float32),
-                          np.array(hi, np.float32), tuple(f"z{i}" for i in idx))
+        lo, hi = zip(
+            *(
+                _round_range(
+                    min(float(lat[:, i].min()), float(self.lat_mean[i] - 4 * self.lat_std[i])),
+                    max(float(lat[:, i].max()), float(self.lat_mean[i] + 4 * self.lat_std[i])),
+                )
+                for i in idx
+            )
+        )
+        return SliderAxes(
+            "dims",
+            idx,
+            None,
+            np.zeros(self.d, np.float32),
+            np.array(lo, np.float32),
+            np.array(hi, np.float32),
+            tuple(f"z{i}" for i in idx),
+        )
 
     def _pc_axes(self, k) -> SliderAxes:
         mean, comps, std = (np.asarray(a, np.float32) for a in self.explorer.latent_pcs)
         k = min(k, len(comps))
         std = np.maximum(std[:k], 1e-6)
         lo, hi = zip(*(_round_range(-4.5 * s, 4.5 * s) for s in std))
-        return SliderAxes("pcs", tuple(range(k)), comps[:k], mean, np.array(lo, np.float32),
-                          np.array(hi, np.float32), tuple(f"PC{i + 1}" for i in range(k)))
+        return SliderAxes(
+            "pcs",
+            tuple(range(k)),
+            comps[:k],
+            mean,
+            np.array(lo, np.float32),
+            np.array(hi, np.float32),
+            tuple(f"PC{i + 1}" for i in range(k)),
+        )
 
     # ---------------------------------------------------------------- maps
     def resolve_map(self, space: str | None, method: str | None, dims) -> str:
@@ -129,8 +155,11 @@ class ModelView:
             dims = 2
         if (space, method, dims) in self.map_table:
             return self.map_table[MapName(space, method, dims)]
-        for pref in ([MapName(space, m, dims) for m in METHODS] + [MapName(space, method, 5 - dims)]
-                     + [MapName(space, m, 5 - dims) for m in METHODS]):
+        for pref in (
+            [MapName(space, m, dims) for m in METHODS]
+            + [MapName(space, method, 5 - dims)]
+            + [MapName(space, m, 5 - dims) for m in METHODS]
+        ):
             if pref in self.map_table:
                 return self.map_table[pref]
         return self.default_map()

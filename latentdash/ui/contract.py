@@ -3,6 +3,7 @@ component id and the spec of the drag callback that the drag loop posts by hand,
 into the page's index as JSON (`<script id="latentdash-contract" type="application/json">`).
 The JavaScript reads ids from it and never spells one; tests/test_contract.py checks both sides.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,12 +25,14 @@ def component_ids() -> dict[str, str]:
 
 
 def drag_spec(prefix: str) -> dict:
-    return {"url": f"{prefix}_dash-update-component",
-            "output": f"{DRAG_OUTPUT[0]}.{DRAG_OUTPUT[1]}",
-            "outputs": {"id": DRAG_OUTPUT[0], "property": DRAG_OUTPUT[1]},
-            "inputs": [{"id": DRAG_INPUT[0], "property": DRAG_INPUT[1]}],
-            "state": [{"id": i, "property": p, "keep": list(keep) if keep else None} for i, p, keep in DRAG_STATE],
-            "changedPropIds": [f"{DRAG_INPUT[0]}.{DRAG_INPUT[1]}"]}
+    return {
+        "url": f"{prefix}_dash-update-component",
+        "output": f"{DRAG_OUTPUT[0]}.{DRAG_OUTPUT[1]}",
+        "outputs": {"id": DRAG_OUTPUT[0], "property": DRAG_OUTPUT[1]},
+        "inputs": [{"id": DRAG_INPUT[0], "property": DRAG_INPUT[1]}],
+        "state": [{"id": i, "property": p, "keep": list(keep) if keep else None} for i, p, keep in DRAG_STATE],
+        "changedPropIds": [f"{DRAG_INPUT[0]}.{DRAG_INPUT[1]}"],
+    }
 
 
 def contract(prefix: str = "/") -> dict:

@@ -6,11 +6,13 @@ callbacks.py only wires this registry to Dash; every function here is pure and t
 
 Adding an interaction: one `Event` below (+ its handler in handlers.py, its control in layout.py).
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ..atlas.params import MapName
 from ..errors import LatentdashError
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 class Source:
     """A component property that fires an event. `pattern`: the id is the `type` of pattern ids
     {"type": id, "index": ALL} (a list of buttons or sliders)."""
+
     id: str
     prop: str
     pattern: bool = False
@@ -39,6 +42,7 @@ class Source:
 class Trigger:
     """What fired: the source, the fired property's value, the pattern index (pattern sources),
     and every reducer input's current value by Source.key (for events that read several)."""
+
     source: Source
     value: Any
     index: Any = None
@@ -50,11 +54,11 @@ class Event:
     name: str
     sources: tuple[Source, ...]
     handler: Callable
-    read: Callable[[Trigger], Any] = lambda t: t.value   # the handler's value
-    history: str = "push"          # "push": a history entry; "replace": the address bar only
-    resync_sliders: bool = True    # move the latent sliders to the new state's vector
-    button: bool = False           # fires only on a real click (n_clicks > 0)
-    map_graph: bool = False        # from a map graph: only the graph on show speaks for the map
+    read: Callable[[Trigger], Any] = lambda t: t.value  # the handler's value
+    history: str = "push"  # "push": a history entry; "replace": the address bar only
+    resync_sliders: bool = True  # move the latent sliders to the new state's vector
+    button: bool = False  # fires only on a real click (n_clicks > 0)
+    map_graph: bool = False  # from a map graph: only the graph on show speaks for the map
 
 
 def _button(name, cid, handler, **kw) -> Event:
@@ -62,25 +66,36 @@ def _button(name, cid, handler, **kw) -> Event:
 
 
 def _map_choice(t: Trigger) -> dict:
-    return {k: t.inputs[Source(cid, "value").key]
-            for k, cid in (("space", ids.SPACE), ("method", ids.METHOD), ("dims", ids.DIMS))}
+    return {
+        k: t.inputs[Source(cid, "value").key]
+        for k, cid in (("space", ids.SPACE), ("method", ids.METHOD), ("dims", ids.DIMS))
+    }
 
 
 _GRAPHS = (ids.GRAPH, ids.GRAPH3)
 EVENTS: tuple[Event, ...] = (
     Event("model", (Source(ids.MODEL, "value"),), h.on_model),
-    Event("map", tuple(Source(c, "value") for c in (ids.SPACE, ids.METHOD, ids.DIMS)), h.on_map,
-          read=_map_choice, resync_sliders=False),
+    Event(
+        "map",
+        tuple(Source(c, "value") for c in (ids.SPACE, ids.METHOD, ids.DIMS)),
+        h.on_map,
+        read=_map_choice,
+        resync_sliders=False,
+    ),
     Event("colour", (Source(ids.COLOUR, "value"),), h.on_colour, resync_sliders=False),
     Event("basis", (Source(ids.BASIS, "value"),), h.on_basis),
     Event("click", tuple(Source(g, "clickData") for g in _GRAPHS), h.on_click, map_graph=True),
-    Event("relayout", tuple(Source(g, "relayoutData") for g in _GRAPHS), h.on_relayout,
-          history="replace", resync_sliders=False, map_graph=True),
-    Event("select", (Source(ids.GRAPH, "selectedData"),), h.on_select, resync_sliders=False,
-          map_graph=True),
+    Event(
+        "relayout",
+        tuple(Source(g, "relayoutData") for g in _GRAPHS),
+        h.on_relayout,
+        history="replace",
+        resync_sliders=False,
+        map_graph=True,
+    ),
+    Event("select", (Source(ids.GRAPH, "selectedData"),), h.on_select, resync_sliders=False, map_graph=True),
     _button("clear_selection", ids.BTN_CLEAR_SEL, h.on_clear_selection, resync_sliders=False),
-    Event("nbr", (Source(ids.NBR, "n_clicks", pattern=True),), h.on_neighbour, read=lambda t: t.index,
-          button=True),
+    Event("nbr", (Source(ids.NBR, "n_clicks", pattern=True),), h.on_neighbour, read=lambda t: t.index, button=True),
     _button("set_a", ids.BTN_A, h.on_set_a, resync_sliders=False),
     _button("set_b", ids.BTN_B, h.on_set_b, resync_sliders=False),
     _button("swap", ids.BTN_SWAP, h.on_swap, resync_sliders=False),
@@ -88,8 +103,7 @@ EVENTS: tuple[Event, ...] = (
     Event("mode", (Source(ids.MODE, "value"),), h.on_mode, resync_sliders=False),
     _button("reset", ids.BTN_RESET, h.on_reset),
     _button("random", ids.BTN_RANDOM, h.on_random, read=lambda t: None),
-    Event("step", (Source(ids.STEP, "n_clicks", pattern=True),), h.on_step, read=lambda t: t.index,
-          button=True),
+    Event("step", (Source(ids.STEP, "n_clicks", pattern=True),), h.on_step, read=lambda t: t.index, button=True),
     Event("sliders", (Source(ids.SLIDER, "value", pattern=True),), h.on_sliders, resync_sliders=False),
 )
 BY_NAME = {e.name: e for e in EVENTS}
@@ -134,7 +148,7 @@ def reduce(state: dict, event: str, value, catalog, click_mode: str = "inspect")
         env = Env(catalog, h.view_of(catalog, new), click_mode or "inspect")
         if ev.handler(new, value, env) is NO_CHANGE:
             return _result()
-    except LatentdashError as e:    # Reject, or a one-line error from the Explorer
+    except LatentdashError as e:  # Reject, or a one-line error from the Explorer
         log.warning("%s: %s", event, e)
         return _result(message=str(e))
     sliders = h.slider_positions(new, catalog) if ev.resync_sliders else None
@@ -152,11 +166,11 @@ def resolve(triggered_id, prop: str | None, value, inputs: dict) -> tuple[str | 
     ev = BY_SOURCE.get((cid, prop))
     if ev is None:
         return None, None
-    if ev.button and not value:    # a new button appeared (n_clicks None); nothing was clicked
+    if ev.button and not value:  # a new button appeared (n_clicks None); nothing was clicked
         return None, None
     src = next(s for s in ev.sources if (s.id, s.prop) == (cid, prop))
     if src.pattern and not ev.button:
-        value = inputs.get(src.key)          # e.g. all slider values, not just the one that moved
+        value = inputs.get(src.key)  # e.g. all slider values, not just the one that moved
     trig = Trigger(src, value, triggered_id.get("index") if pattern else None, inputs)
     return ev.name, ev.read(trig)
 
@@ -191,6 +205,13 @@ def click_mode_after(event: str, mode) -> str | None:
 def control_values(state: dict, view) -> dict:
     """What each control shows for a state, by control id."""
     space, method, dims = view.map_parts(state["map"])
-    return {ids.MODEL: state["model"], ids.SPACE: space, ids.METHOD: method, ids.DIMS: dims,
-            ids.COLOUR: state["colour"], ids.BASIS: state["basis"], ids.STEPS: state["steps"],
-            ids.MODE: state["mode"]}
+    return {
+        ids.MODEL: state["model"],
+        ids.SPACE: space,
+        ids.METHOD: method,
+        ids.DIMS: dims,
+        ids.COLOUR: state["colour"],
+        ids.BASIS: state["basis"],
+        ids.STEPS: state["steps"],
+        ids.MODE: state["mode"],
+    }

@@ -9,6 +9,7 @@ Trace order is fixed: one trace per class (`ModelView.trace_idx`), then the over
 order, so an overlay's trace number is `n_classes + OVERLAYS.index(name)` and a Patch can address
 it without resending the points.
 """
+
 from __future__ import annotations
 
 import base64
@@ -16,25 +17,58 @@ import base64
 import numpy as np
 
 OVERLAYS = ("path", "A", "B", "selected", "current")
-PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
-           "#ff9da7", "#9c755f", "#bab0ac", "#1f77b4", "#aec7e8", "#ff7f0e", "#ffbb78",
-           "#2ca02c", "#98df8a", "#d62728", "#ff9896", "#9467bd", "#c5b0d5"]
+PALETTE = [
+    "#4e79a7",
+    "#f28e2b",
+    "#e15759",
+    "#76b7b2",
+    "#59a14f",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+    "#bab0ac",
+    "#1f77b4",
+    "#aec7e8",
+    "#ff7f0e",
+    "#ffbb78",
+    "#2ca02c",
+    "#98df8a",
+    "#d62728",
+    "#ff9896",
+    "#9467bd",
+    "#c5b0d5",
+]
 SCALES = {"recon": "Viridis", "pres": "RdYlGn", "dim": "RdBu"}
 POINT_SIZE_2D = 4
 POINT_SIZE_3D = 2
 OVERLAY_STYLE = {
-    "path": dict(mode="lines+markers", line={"color": "#111", "width": 2},
-                 marker={"size": 7, "color": "#ffd400", "line": {"color": "#111", "width": 1}}),
-    "A": dict(mode="markers+text", text=["A"], textposition="top center",
-              textfont={"size": 16, "color": "#111"},
-              marker={"size": 16, "color": "#00b3ff", "symbol": "square", "line": {"color": "#111", "width": 2}}),
-    "B": dict(mode="markers+text", text=["B"], textposition="top center",
-              textfont={"size": 16, "color": "#111"},
-              marker={"size": 16, "color": "#ff3df5", "symbol": "square", "line": {"color": "#111", "width": 2}}),
-    "selected": dict(mode="markers", marker={"size": 18, "color": "rgba(0,0,0,0)",
-                                             "line": {"color": "#111", "width": 3}}),
-    "current": dict(mode="markers", marker={"size": 14, "color": "#ff2d2d", "symbol": "diamond",
-                                            "line": {"color": "#fff", "width": 2}}),
+    "path": dict(
+        mode="lines+markers",
+        line={"color": "#111", "width": 2},
+        marker={"size": 7, "color": "#ffd400", "line": {"color": "#111", "width": 1}},
+    ),
+    "A": dict(
+        mode="markers+text",
+        text=["A"],
+        textposition="top center",
+        textfont={"size": 16, "color": "#111"},
+        marker={"size": 16, "color": "#00b3ff", "symbol": "square", "line": {"color": "#111", "width": 2}},
+    ),
+    "B": dict(
+        mode="markers+text",
+        text=["B"],
+        textposition="top center",
+        textfont={"size": 16, "color": "#111"},
+        marker={"size": 16, "color": "#ff3df5", "symbol": "square", "line": {"color": "#111", "width": 2}},
+    ),
+    "selected": dict(
+        mode="markers", marker={"size": 18, "color": "rgba(0,0,0,0)", "line": {"color": "#111", "width": 3}}
+    ),
+    "current": dict(
+        mode="markers",
+        marker={"size": 14, "color": "#ff2d2d", "symbol": "diamond", "line": {"color": "#fff", "width": 2}},
+    ),
 }
 
 
@@ -87,8 +121,7 @@ def marker_specs(view, colour: str, map_name: str, dims: int) -> list[dict]:
     shape = {} if dims == 2 else {"symbol": "square"}
     vals = colour_values(view, colour, map_name)
     if vals is None:
-        return [{"size": size, "color": PALETTE[c % len(PALETTE)], "opacity": 0.8, **shape}
-                for c in view.trace_classes]
+        return [{"size": size, "color": PALETTE[c % len(PALETTE)], "opacity": 0.8, **shape} for c in view.trace_classes]
     finite = vals[np.isfinite(vals)]
     if colour.startswith("dim"):
         m = float(np.percentile(np.abs(finite), 99)) if finite.size else 1.0
@@ -102,11 +135,25 @@ def marker_specs(view, colour: str, map_name: str, dims: int) -> list[dict]:
     title = {"recon": "recon. error", "pres": "preservation"}.get(colour, f"z{colour[3:]}")
     specs = []
     for t, idx in enumerate(view.trace_idx):
-        m = {"size": size, "color": b64(np.nan_to_num(vals[idx], nan=cmin)), "colorscale": scale,
-             "cmin": cmin, "cmax": cmax, "opacity": 0.85, "showscale": t == 0, **shape}
+        m = {
+            "size": size,
+            "color": b64(np.nan_to_num(vals[idx], nan=cmin)),
+            "colorscale": scale,
+            "cmin": cmin,
+            "cmax": cmax,
+            "opacity": 0.85,
+            "showscale": t == 0,
+            **shape,
+        }
         if t == 0:
-            m["colorbar"] = {"title": {"text": title}, "thickness": 12, "len": 0.5, "x": 1.0,
-                             "y": 0.0, "yanchor": "bottom"}
+            m["colorbar"] = {
+                "title": {"text": title},
+                "thickness": 12,
+                "len": 0.5,
+                "x": 1.0,
+                "y": 0.0,
+                "yanchor": "bottom",
+            }
         specs.append(m)
     return specs
 
@@ -138,15 +185,13 @@ def selection_ops(view, map_name: str, selection) -> list[dict]:
     Clearing it also removes the box/lasso outline plotly keeps in layout.selections."""
     if view.map_parts(map_name).dims != 2:
         return []
-    ops = [{"trace": t, "props": {"selectedpoints": sp}}
-           for t, sp in enumerate(selected_points(view, selection))]
+    ops = [{"trace": t, "props": {"selectedpoints": sp}} for t, sp in enumerate(selected_points(view, selection))]
     if not selection:
         ops.append({"layout": {"selections": []}})
     return ops
 
 
-def map_figure(view, map_name: str, colour: str, overlays: dict, cam=None, rev: int = 0,
-               selection=None) -> dict:
+def map_figure(view, map_name: str, colour: str, overlays: dict, cam=None, rev: int = 0, selection=None) -> dict:
     """The full map: one Scattergl/Scatter3d trace per class, then the overlay traces."""
     _, _, dims = view.map_parts(map_name)
     xy = np.asarray(view.explorer.coords(map_name), np.float32)
@@ -155,73 +200,109 @@ def map_figure(view, map_name: str, colour: str, overlays: dict, cam=None, rev: 
     markers = marker_specs(view, colour, map_name, dims)
     data = []
     for t, idx in enumerate(view.trace_idx):
-        tr = {"type": ttype, "mode": "markers", "name": view.trace_names[t],
-              "x": b64(xy[idx, 0]), "y": b64(xy[idx, 1]), "customdata": idx.tolist(),
-              "marker": markers[t], "hoverinfo": "none", "showlegend": view.has_labels}
+        tr = {
+            "type": ttype,
+            "mode": "markers",
+            "name": view.trace_names[t],
+            "x": b64(xy[idx, 0]),
+            "y": b64(xy[idx, 1]),
+            "customdata": idx.tolist(),
+            "marker": markers[t],
+            "hoverinfo": "none",
+            "showlegend": view.has_labels,
+        }
         if dims == 3:
             tr["z"] = b64(xy[idx, 2])
         if chosen[t] is not None:
             tr["selectedpoints"] = chosen[t]
         data.append(tr)
     for name in OVERLAYS:
-        tr = {"type": ttype, "name": name, "showlegend": False, "hoverinfo": "skip",
-              **OVERLAY_STYLE[name], **_xyz(overlays.get(name), dims)}
+        tr = {
+            "type": ttype,
+            "name": name,
+            "showlegend": False,
+            "hoverinfo": "skip",
+            **OVERLAY_STYLE[name],
+            **_xyz(overlays.get(name), dims),
+        }
         if dims == 3:
             tr["marker"] = {**tr["marker"], "size": max(4, tr["marker"]["size"] // 2)}
-        else:   # a box/lasso selection dims what it leaves out, never the markers drawn over the map
+        else:  # a box/lasso selection dims what it leaves out, never the markers drawn over the map
             tr["unselected"] = {"marker": {"opacity": 1}}
         if dims == 2 and name == "current":
             # on 2-D maps an HTML overlay (assets/ld-3-map.js) draws the slider vector, so that
             # dragging never redraws the WebGL points; the trace keeps the committed position
             tr["visible"] = False
         data.append(tr)
+    return {"data": data, "layout": map_layout(view, map_name, dims, xy, cam, rev)}
+
+
+def map_layout(view, map_name: str, dims: int, xy: np.ndarray, cam=None, rev: int = 0) -> dict:
+    """The map's layout: fixed ranges around the points (overlays such as the slider marker or a
+    path never make the view jump while dragging), the camera from the state, no axes."""
     axis = {"visible": False, "showgrid": False, "zeroline": False}
     lo, hi = np.nanmin(xy, 0).astype(float), np.nanmax(xy, 0).astype(float)
     pad = 0.04 * np.maximum(hi - lo, 1e-6)
     ranges = [[round(a, 5), round(b, 5)] for a, b in zip(lo - pad, hi + pad)]
     layout = {
         "uirevision": uirevision(view.name, map_name, rev),
-        "autosize": True,          # take the graph box's size on the first draw (no second draw)
+        "autosize": True,  # take the graph box's size on the first draw (no second draw)
         "margin": {"l": 4, "r": 4, "t": 30, "b": 4},
-        "paper_bgcolor": "white", "plot_bgcolor": "white",
-        "hovermode": "closest", "dragmode": "pan" if dims == 2 else "turntable",
-        "legend": {"title": {"text": "class<br>(click: hide)"}, "itemsizing": "constant",
-                   "x": 1.01, "xanchor": "left", "y": 1.0, "font": {"size": 13}},
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "hovermode": "closest",
+        "dragmode": "pan" if dims == 2 else "turntable",
+        "legend": {
+            "title": {"text": "class<br>(click: hide)"},
+            "itemsizing": "constant",
+            "x": 1.01,
+            "xanchor": "left",
+            "y": 1.0,
+            "font": {"size": 13},
+        },
         "font": {"size": 13},
     }
     # fixed ranges: overlays (the slider marker, a path) never make the view jump while dragging
     if dims == 2:
         layout["xaxis"] = {**axis, "range": ranges[0], "autorange": False}
-        layout["yaxis"] = {**axis, "range": ranges[1], "autorange": False, "scaleanchor": "x",
-                           "scaleratio": 1}
+        layout["yaxis"] = {**axis, "range": ranges[1], "autorange": False, "scaleanchor": "x", "scaleratio": 1}
     else:
-        layout["scene"] = {"xaxis": {**axis, "range": ranges[0], "autorange": False},
-                           "yaxis": {**axis, "range": ranges[1], "autorange": False},
-                           "zaxis": {**axis, "range": ranges[2], "autorange": False},
-                           "aspectmode": "data", "bgcolor": "white"}
+        layout["scene"] = {
+            "xaxis": {**axis, "range": ranges[0], "autorange": False},
+            "yaxis": {**axis, "range": ranges[1], "autorange": False},
+            "zaxis": {**axis, "range": ranges[2], "autorange": False},
+            "aspectmode": "data",
+            "bgcolor": "white",
+        }
     for key, val in camera_layout(cam, dims).items():
         a, b = key.split(".")
         layout.setdefault(a, {})[b] = val
         if b == "range":
             layout[a]["autorange"] = False
-    return {"data": data, "layout": layout}
+    return layout
 
 
 def overlay_ops(view, map_name: str, overlays: dict) -> list[dict]:
     """Patch operations that move the given overlays: [{trace, props}]."""
     _, _, dims = view.map_parts(map_name)
-    return [{"trace": overlay_index(view, name), "props": _xyz(pts, dims)}
-            for name, pts in overlays.items()]
+    return [{"trace": overlay_index(view, name), "props": _xyz(pts, dims)} for name, pts in overlays.items()]
 
 
 def colour_ops(view, map_name: str, colour: str) -> list[dict]:
     _, _, dims = view.map_parts(map_name)
-    return [{"trace": t, "props": {"marker": m}}
-            for t, m in enumerate(marker_specs(view, colour, map_name, dims))]
+    return [{"trace": t, "props": {"marker": m}} for t, m in enumerate(marker_specs(view, colour, map_name, dims))]
 
 
 def empty_figure(message: str = "") -> dict:
-    return {"data": [], "layout": {
-        "autosize": True, "xaxis": {"visible": False}, "yaxis": {"visible": False}, "paper_bgcolor": "white",
-        "plot_bgcolor": "white", "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
-        "annotations": [{"text": message, "showarrow": False, "font": {"size": 16}}] if message else []}}
+    return {
+        "data": [],
+        "layout": {
+            "autosize": True,
+            "xaxis": {"visible": False},
+            "yaxis": {"visible": False},
+            "paper_bgcolor": "white",
+            "plot_bgcolor": "white",
+            "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+            "annotations": [{"text": message, "showarrow": False, "font": {"size": 16}}] if message else [],
+        },
+    }

@@ -5,6 +5,7 @@ changes nothing (not an error), or raises `Reject` with a short message for inpu
 events.py declares which page input fires which handler; `reduce` (there) runs them. Rendering a
 state is render.py's job. Nothing here touches Dash, so every interaction is tested directly.
 """
+
 from __future__ import annotations
 
 import math
@@ -40,6 +41,7 @@ NO_CHANGE = NoChange()
 class Env:
     """What a handler may read besides the state: the catalog, the state's model view and the
     page's click mode ("inspect" | "a" | "b")."""
+
     catalog: object
     view: ModelView
     click_mode: str = "inspect"
@@ -67,8 +69,13 @@ def check_index(value, view: ModelView, what: str = "point") -> int:
 
 def check_steps(value) -> int:
     """A whole number of interpolation steps in 2..32 (Reject otherwise)."""
-    ok = (isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-          and value == int(value) and MIN_STEPS <= value <= MAX_STEPS)
+    ok = (
+        isinstance(value, numbers.Real)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value == int(value)
+        and MIN_STEPS <= value <= MAX_STEPS
+    )
     if not ok:
         raise Reject(f"steps must be a whole number from {MIN_STEPS} to {MAX_STEPS}, got {value!r}")
     return int(value)
@@ -87,8 +94,10 @@ def state_z(view: ModelView, state: dict) -> np.ndarray:
 
 def slider_values(values, axes) -> np.ndarray:
     if not isinstance(values, (list, tuple)) or len(values) != axes.k:
-        raise Reject(f"expected {axes.k} slider values, got "
-                     f"{len(values) if isinstance(values, (list, tuple)) else type(values).__name__}")
+        raise Reject(
+            f"expected {axes.k} slider values, got "
+            f"{len(values) if isinstance(values, (list, tuple)) else type(values).__name__}"
+        )
     if any(isinstance(v, bool) or not isinstance(v, numbers.Real) for v in values):
         raise Reject("slider values must be numbers")
     v = np.asarray(values, np.float64)
@@ -101,8 +110,7 @@ def interp_path(view: ModelView, state: dict) -> np.ndarray | None:
     """The latent path A -> B of the state's interpolation ([steps, d]), None without both ends."""
     if state.get("a") is None or state.get("b") is None:
         return None
-    za, zb = (np.asarray(view.explorer.latents[check_index(state[k], view, k.upper())], np.float32)
-              for k in ("a", "b"))
+    za, zb = (np.asarray(view.explorer.latents[check_index(state[k], view, k.upper())], np.float32) for k in ("a", "b"))
     return latent_ops.interpolate(za, zb, check_steps(state.get("steps")), state.get("mode") or "linear")
 
 
@@ -203,7 +211,7 @@ def on_map(state, value, env: Env):
     if not isinstance(value, dict):
         raise Reject("map choice is not an object")
     name = env.view.resolve_map(value.get("space"), value.get("method"), value.get("dims"))
-    if name != state["map"]:   # an unavailable choice resolves to the current map: the controls resync
+    if name != state["map"]:  # an unavailable choice resolves to the current map: the controls resync
         state["map"] = name
         state["cam"] = None
 
@@ -237,6 +245,7 @@ def _endpoint_setter(end: str):
         if state.get("sel") is None:
             raise Reject("select a point first (click it on the map)")
         state[end] = state["sel"]
+
     return on_set_endpoint
 
 
@@ -282,14 +291,14 @@ def on_sliders(state, value, env: Env):
     base = state_z(env.view, state)
     z = axes.compose(base, slider_values(value, axes))
     if np.allclose(z, base, atol=1e-6):
-        return NO_CHANGE          # e.g. the sliders were re-rendered
+        return NO_CHANGE  # e.g. the sliders were re-rendered
     state["z"] = [float(v) for v in z]
 
 
 def on_relayout(state, value, env: Env):
     cam = camera_from_relayout(value, env.view.map_parts(state["map"]).dims, state.get("cam"))
     if cam == state.get("cam"):
-        return NO_CHANGE          # not a camera move (autosize, a legend click, ...)
+        return NO_CHANGE  # not a camera move (autosize, a legend click, ...)
     state["cam"] = cam
 
 
@@ -307,9 +316,12 @@ def on_select(state, value, env: Env):
         raise Reject(f"selection has more than {MAX_SELECTION} points")
     idx = set()
     for pt in value["points"]:
-        if isinstance(pt, dict) and isinstance(pt.get("curveNumber"), int) \
-                and pt["curveNumber"] >= len(env.view.trace_idx):
-            continue             # an overlay marker (A, B, the path) inside the lasso
+        if (
+            isinstance(pt, dict)
+            and isinstance(pt.get("curveNumber"), int)
+            and pt["curveNumber"] >= len(env.view.trace_idx)
+        ):
+            continue  # an overlay marker (A, B, the path) inside the lasso
         idx.add(point_index(pt, env.view))
     sel = sorted(idx) or None
     if sel == state.get("selection"):

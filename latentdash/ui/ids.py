@@ -3,43 +3,44 @@
 The JavaScript gets them from the page (contract.py writes them into the index as JSON), never
 as literals; tests/test_contract.py fails if the two ever disagree.
 """
+
 from .schema import STORE_NAMES
 
 URL = "url"
 # per-user state (browser only): one store per schema store name
 STORE_OF = {name: f"st-{name}" for name in STORE_NAMES}
 ST_MAP, ST_SEL, ST_INTERP, ST_Z, ST_CAM, ST_SELECTION = (STORE_OF[n] for n in STORE_NAMES)
-ST_RENDERED = "st-rendered"        # what the map figure in the browser shows
-ST_SLIDERKEY = "st-sliderkey"      # which model/basis the sliders were built for
+ST_RENDERED = "st-rendered"  # what the map figure in the browser shows
+ST_SLIDERKEY = "st-sliderkey"  # which model/basis the sliders were built for
 ST_URL_REPLACE = "st-url-replace"  # a '?query' to put in the address bar without a history entry
-ST_META = "st-meta"                # per model: trace names (for the hover card)
-ST_DRAG = "st-drag"                # input of the drag callback ({"values": [...]}), posted by
-ST_DRAGOUT = "st-dragout"          # assets/clientside.js while a handle moves; output {src, key, pt}
-MSG = "message"                     # one line: what went wrong with the last interaction
-CLIENT_MSG = "client-message"       # one line written by the page's JavaScript (failed requests)
+ST_META = "st-meta"  # per model: trace names (for the hover card)
+ST_DRAG = "st-drag"  # input of the drag callback ({"values": [...]}), posted by
+ST_DRAGOUT = "st-dragout"  # assets/clientside.js while a handle moves; output {src, key, pt}
+MSG = "message"  # one line: what went wrong with the last interaction
+CLIENT_MSG = "client-message"  # one line written by the page's JavaScript (failed requests)
 # header and map controls
 MODEL = "model"
 SPACE, METHOD, DIMS, COLOUR, CLICK_MODE = "space", "method", "dims", "colour", "click-mode"
-GRAPH = "map"                       # the 2-D map graph
-GRAPH3 = "map3d"                    # the 3-D map graph (both stay mounted; one is shown)
-GRAPH_BOX, GRAPH3_BOX = "map-box", "map3d-box"   # their wrappers; class ld-on = shown
+GRAPH = "map"  # the 2-D map graph
+GRAPH3 = "map3d"  # the 3-D map graph (both stay mounted; one is shown)
+GRAPH_BOX, GRAPH3_BOX = "map-box", "map3d-box"  # their wrappers; class ld-on = shown
 BOX_OF = {GRAPH: GRAPH_BOX, GRAPH3: GRAPH3_BOX}
-ST_PREFETCH = "st-prefetch"         # {"for": key}: draw the other dimensionality in the hidden graph
-ST_DRAWN = "st-drawn"               # set once the first map is drawn: the sliders are built after it
+ST_PREFETCH = "st-prefetch"  # {"for": key}: draw the other dimensionality in the hidden graph
+ST_DRAWN = "st-drawn"  # set once the first map is drawn: the sliders are built after it
 TIP, TIP_IMG, TIP_LABEL = "map-tip", "map-tip-img", "map-tip-label"
-MARKER = "map-marker"               # HTML overlay: the slider vector on 2-D maps
-SEL_NOTE, BTN_CLEAR_SEL = "selection-note", "btn-clear-selection"   # the box/lasso selection
+MARKER = "map-marker"  # HTML overlay: the slider vector on 2-D maps
+SEL_NOTE, BTN_CLEAR_SEL = "selection-note", "btn-clear-selection"  # the box/lasso selection
 # inspector
 INS_ORIG, INS_RECON, INS_LABEL, INS_BAR, INS_NBRS = "ins-orig", "ins-recon", "ins-label", "ins-bar", "ins-nbrs"
-INS_ORIG_CAP, INS_RECON_CAP = "ins-orig-cap", "ins-recon-cap"   # "original" / "sample", ...
+INS_ORIG_CAP, INS_RECON_CAP = "ins-orig-cap", "ins-recon-cap"  # "original" / "sample", ...
 BTN_A, BTN_B = "btn-set-a", "btn-set-b"
-NBR = "nbr"                         # pattern id type {"type": NBR, "index": point index}
+NBR = "nbr"  # pattern id type {"type": NBR, "index": point index}
 # sliders
 BASIS, SLIDERS, SLIDER_NOTE = "basis", "sliders", "slider-note"
-SLIDER = "zslider"                  # pattern id type {"type": SLIDER, "index": k}
+SLIDER = "zslider"  # pattern id type {"type": SLIDER, "index": k}
 CUR_IMG, BTN_RESET, BTN_RANDOM = "current-img", "btn-reset", "btn-random"
 # interpolation
 INT_A, INT_B, BTN_SWAP = "int-a", "int-b", "btn-swap"
 STEPS, MODE = "steps", "interp-mode"
 STRIP, BLEND, INT_HINT = "strip", "blend", "int-hint"
-STEP = "step"                       # pattern id type {"type": STEP, "index": k}
+STEP = "step"  # pattern id type {"type": STEP, "index": k}

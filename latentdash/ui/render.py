@@ -5,6 +5,7 @@ the callbacks then leave the page as it was and say why in the message line. Ima
 native-resolution PNG data URIs (CSS enlarges them, crisp), or /thumb/... URLs for dataset images
 the browser can cache.
 """
+
 from __future__ import annotations
 
 import logging
@@ -15,8 +16,7 @@ import numpy as np
 from .. import imaging, latent_ops
 from ..errors import LatentdashError
 from . import figures
-from .handlers import (N_NEIGHBOURS, Reject, check_index, check_steps, interp_path, slider_values,
-                       state_z, view_of)
+from .handlers import N_NEIGHBOURS, Reject, check_index, check_steps, interp_path, slider_values, state_z, view_of
 from .schema import selection_fits_url
 
 log = logging.getLogger(__name__)
@@ -29,11 +29,14 @@ def thumb_url(model: str, i: int, prefix: str = "/") -> str:
 # ----------------------------------------------------------------------------- map
 def _overlay_inputs(state) -> dict:
     """Per overlay, the state values it is drawn from (a changed value = redraw that overlay)."""
-    return {"selected": [state.get("sel")],
-            "A": [state.get("a")], "B": [state.get("b")],
-            "path": [state.get("a"), state.get("b"), state.get("steps"), state.get("mode")],
-            "current": [state.get("z")],
-            "selection": [state.get("selection")]}
+    return {
+        "selected": [state.get("sel")],
+        "A": [state.get("a")],
+        "B": [state.get("b")],
+        "path": [state.get("a"), state.get("b"), state.get("steps"), state.get("mode")],
+        "current": [state.get("z")],
+        "selection": [state.get("selection")],
+    }
 
 
 def _overlay_points(name, state, view, map_name, coords):
@@ -89,8 +92,15 @@ def render_map(state: dict, rendered, catalog) -> dict:
     selection = state.get("selection")
     if not isinstance(rendered, dict) or rendered.get("key") != key:
         overlays = compute_overlays(state, view, figures.OVERLAYS)
-        fig = figures.map_figure(view, state["map"], state.get("colour", "class"), overlays,
-                                 cam=state.get("cam"), rev=state.get("rev", 0), selection=selection)
+        fig = figures.map_figure(
+            view,
+            state["map"],
+            state.get("colour", "class"),
+            overlays,
+            cam=state.get("cam"),
+            rev=state.get("rev", 0),
+            selection=selection,
+        )
         return {"kind": "full", "figure": fig, "rendered": record}
     ops = []
     if rendered.get("colour") != state.get("colour"):
@@ -115,11 +125,15 @@ def _prefetch(state, view, graphs, dims, prefetch, catalog):
     """The sibling map drawn into the hidden graph, or None when there is nothing to do."""
     other = view.sibling_map(state["map"])
     key = map_key(view.name, state)
-    if (not isinstance(prefetch, dict) or prefetch.get("for") != key or other is None
-            or graphs.get(dims, {}).get("key") != key):
-        return None                       # stale, or no sibling
+    if (
+        not isinstance(prefetch, dict)
+        or prefetch.get("for") != key
+        or other is None
+        or graphs.get(dims, {}).get("key") != key
+    ):
+        return None  # stale, or no sibling
     r = render_map(dict(state, map=other, cam=None), graphs.get(str(5 - int(dims))), catalog)
-    return None if r["kind"] == "none" else r   # "none": the hidden graph already shows it
+    return None if r["kind"] == "none" else r  # "none": the hidden graph already shows it
 
 
 def render_graphs(state: dict, rendered, catalog, prefetch=None) -> dict | None:
@@ -153,9 +167,16 @@ def render_graphs(state: dict, rendered, catalog, prefetch=None) -> dict | None:
 # ----------------------------------------------------------------------------- inspector
 def _neighbours(view, z, i, prefix) -> list[dict]:
     idx, dist = view.explorer.neighbours(z, N_NEIGHBOURS + 1)
-    return [{"i": int(j), "label": view.label_of(int(j)), "dist": round(float(d), 3),
-             "src": thumb_url(view.name, int(j), prefix)}
-            for j, d in zip(np.asarray(idx).tolist(), np.asarray(dist).tolist()) if int(j) != i][:N_NEIGHBOURS]
+    return [
+        {
+            "i": int(j),
+            "label": view.label_of(int(j)),
+            "dist": round(float(d), 3),
+            "src": thumb_url(view.name, int(j), prefix),
+        }
+        for j, d in zip(np.asarray(idx).tolist(), np.asarray(dist).tolist())
+        if int(j) != i
+    ][:N_NEIGHBOURS]
 
 
 def inspector_captions(view) -> tuple[str, str]:
@@ -175,10 +196,17 @@ def render_inspector(state: dict, catalog) -> dict:
     z = np.asarray(view.explorer.latents[i], np.float32)
     recon = view.explorer.decode(z)[0]
     err = round(float(np.asarray(view.explorer.recon_error)[i]), 5) if view.has_encoder else None
-    return {"i": i, "label": view.label_of(i), "model": view.name, "captions": captions,
-            "orig": imaging.png_data_uri(view.explorer.thumbnail(i)),
-            "recon": imaging.png_data_uri(recon), "error": err,
-            "bar": imaging.bar_chart_svg(z), "neighbours": _neighbours(view, z, i, catalog.url_prefix)}
+    return {
+        "i": i,
+        "label": view.label_of(i),
+        "model": view.name,
+        "captions": captions,
+        "orig": imaging.png_data_uri(view.explorer.thumbnail(i)),
+        "recon": imaging.png_data_uri(recon),
+        "error": err,
+        "bar": imaging.bar_chart_svg(z),
+        "neighbours": _neighbours(view, z, i, catalog.url_prefix),
+    }
 
 
 # ----------------------------------------------------------------------------- selection
@@ -215,8 +243,9 @@ def _slider_note(view, basis, axes) -> str:
     if basis == "dims" and axes.k < view.d:
         return f"{axes.k} of {view.d} dimensions shown: those with the most variance."
     if basis == "pcs":
-        return (f"Sliders move along the {axes.k} principal directions of the latent codes"
-                + ("." if axes.k == view.d else f" (of {view.d})."))
+        return f"Sliders move along the {axes.k} principal directions of the latent codes" + (
+            "." if axes.k == view.d else f" (of {view.d})."
+        )
     return ""
 
 
@@ -227,9 +256,16 @@ def render_sliders(state: dict, catalog) -> dict:
         raise Reject(f"unknown slider basis {basis!r}")
     axes = view.sliders[basis]
     vals = axes.values_of(state_z(view, state))
-    items = [{"label": lab, "min": float(lo), "max": float(hi), "step": _nice_step(float(lo), float(hi)),
-              "value": round(float(v), 4)}
-             for lab, lo, hi, v in zip(axes.labels, axes.lo, axes.hi, vals)]
+    items = [
+        {
+            "label": lab,
+            "min": float(lo),
+            "max": float(hi),
+            "step": _nice_step(float(lo), float(hi)),
+            "value": round(float(v), 4),
+        }
+        for lab, lo, hi, v in zip(axes.labels, axes.lo, axes.hi, vals)
+    ]
     return {"key": slider_key(state), "axes": items, "note": _slider_note(view, basis, axes)}
 
 
@@ -275,7 +311,7 @@ def render_interp(state: dict, catalog) -> dict:
     if path is None:
         return {**ends, "steps": [], "blend": []}
     imgs = view.explorer.decode(path)
-    blend = latent_ops.pixel_blend(view.explorer.image01(ends["a"]["i"]), view.explorer.image01(ends["b"]["i"]),
-                                   check_steps(state.get("steps")))
-    return {**ends, "steps": [imaging.png_data_uri(x) for x in imgs],
-            "blend": [imaging.png_data_uri(x) for x in blend]}
+    blend = latent_ops.pixel_blend(
+        view.explorer.image01(ends["a"]["i"]), view.explorer.image01(ends["b"]["i"]), check_steps(state.get("steps"))
+    )
+    return {**ends, "steps": [imaging.png_data_uri(x) for x in imgs], "blend": [imaging.png_data_uri(x) for x in blend]}

@@ -10,11 +10,13 @@ Fields are listed in dependency order: a default or a decoder may read the keys 
 slider vector `z` defaults to the selected point's code; a camera is read for the map's
 dimensionality). Adding a key is one `Field` here; docs/architecture.md walks through it.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -23,7 +25,7 @@ from ..latent_ops import MODES
 from .catalog import BASES
 
 MIN_STEPS, MAX_STEPS, DEFAULT_STEPS = 2, 32, 8
-MAX_QUERY = 8000           # longer queries are not parsed at all
+MAX_QUERY = 8000  # longer queries are not parsed at all
 MAX_SELECTION_PARAM = 2000  # a selection whose index ranges are longer stays out of the link
 
 
@@ -37,6 +39,7 @@ class Field:
     decode(text, view, state) -> value; raises ValueError (or TypeError/KeyError/IndexError) on a bad
     or tampered value, which then falls back to the default and is named to the user.
     """
+
     key: str
     stores: tuple[str, ...]
     default: Callable[[Any, dict], Any]
@@ -114,7 +117,7 @@ def parse_camera(text: str, dims: int):
             raise ValueError(text)
         return {"x": [x0, x1], "y": [y0, y1]}
     v = floats(text, 9)
-    return {p: dict(zip("xyz", v[3 * k:3 * k + 3])) for k, p in enumerate(("eye", "center", "up"))}
+    return {p: dict(zip("xyz", v[3 * k : 3 * k + 3])) for k, p in enumerate(("eye", "center", "up"))}
 
 
 def index_ranges(indices) -> str:
@@ -164,35 +167,92 @@ def _interp_set(state) -> bool:
 STORE_NAMES = ("map", "sel", "interp", "z", "cam", "selection")
 
 SCHEMA: tuple[Field, ...] = (
-    Field("model", ("map", "sel", "interp", "z", "selection"), lambda view, s: view.name, "model",
-          lambda v, s, view: v),   # decoded by urlstate.parse first: it picks the model view
-    Field("map", ("map",), lambda view, s: view.default_map(), "map",
-          lambda v, s, view: v, lambda t, view, s: one_of(t, view.map_names)),
-    Field("colour", ("map",), lambda view, s: view.colour_options[0], "color",
-          lambda v, s, view: None if v in (None, view.colour_options[0]) else v,
-          lambda t, view, s: one_of(t, view.colour_options)),
-    Field("basis", ("map",), lambda view, s: "dims", "basis",
-          lambda v, s, view: None if v in (None, "dims") else v, lambda t, view, s: one_of(t, BASES)),
-    Field("rev", ("map",), lambda view, s: 0),   # bumped when a link is opened: a fresh figure
-    Field("sel", ("sel",), lambda view, s: 0, "sel",
-          lambda v, s, view: None if v is None else str(int(v)), lambda t, view, s: index_in(t, view.n)),
-    Field("a", ("interp",), lambda view, s: None, "a",
-          lambda v, s, view: None if v is None else str(int(v)), lambda t, view, s: index_in(t, view.n)),
-    Field("b", ("interp",), lambda view, s: None, "b",
-          lambda v, s, view: None if v is None else str(int(v)), lambda t, view, s: index_in(t, view.n)),
-    Field("steps", ("interp",), lambda view, s: DEFAULT_STEPS, "steps",
-          lambda v, s, view: str(int(v or DEFAULT_STEPS)) if _interp_set(s) else None,
-          lambda t, view, s: steps_in_range(t)),
-    Field("mode", ("interp",), lambda view, s: "linear", "mode",
-          lambda v, s, view: (v or "linear") if _interp_set(s) else None, lambda t, view, s: one_of(t, MODES)),
-    Field("z", ("z",), lambda view, s: implied_z(view, s), "z", encode_z,
-          lambda t, view, s: floats(t, view.d)),
-    Field("cam", ("cam",), lambda view, s: None, "cam", encode_camera,
-          lambda t, view, s: parse_camera(t, MapName.parse(s["map"]).dims)),
-    Field("selection", ("selection",), lambda view, s: None, "selection", encode_selection,
-          lambda t, view, s: parse_index_ranges(t, view.n)),
+    Field(
+        "model", ("map", "sel", "interp", "z", "selection"), lambda view, s: view.name, "model", lambda v, s, view: v
+    ),  # decoded by urlstate.parse first: it picks the model view
+    Field(
+        "map",
+        ("map",),
+        lambda view, s: view.default_map(),
+        "map",
+        lambda v, s, view: v,
+        lambda t, view, s: one_of(t, view.map_names),
+    ),
+    Field(
+        "colour",
+        ("map",),
+        lambda view, s: view.colour_options[0],
+        "color",
+        lambda v, s, view: None if v in (None, view.colour_options[0]) else v,
+        lambda t, view, s: one_of(t, view.colour_options),
+    ),
+    Field(
+        "basis",
+        ("map",),
+        lambda view, s: "dims",
+        "basis",
+        lambda v, s, view: None if v in (None, "dims") else v,
+        lambda t, view, s: one_of(t, BASES),
+    ),
+    Field("rev", ("map",), lambda view, s: 0),  # bumped when a link is opened: a fresh figure
+    Field(
+        "sel",
+        ("sel",),
+        lambda view, s: 0,
+        "sel",
+        lambda v, s, view: None if v is None else str(int(v)),
+        lambda t, view, s: index_in(t, view.n),
+    ),
+    Field(
+        "a",
+        ("interp",),
+        lambda view, s: None,
+        "a",
+        lambda v, s, view: None if v is None else str(int(v)),
+        lambda t, view, s: index_in(t, view.n),
+    ),
+    Field(
+        "b",
+        ("interp",),
+        lambda view, s: None,
+        "b",
+        lambda v, s, view: None if v is None else str(int(v)),
+        lambda t, view, s: index_in(t, view.n),
+    ),
+    Field(
+        "steps",
+        ("interp",),
+        lambda view, s: DEFAULT_STEPS,
+        "steps",
+        lambda v, s, view: str(int(v or DEFAULT_STEPS)) if _interp_set(s) else None,
+        lambda t, view, s: steps_in_range(t),
+    ),
+    Field(
+        "mode",
+        ("interp",),
+        lambda view, s: "linear",
+        "mode",
+        lambda v, s, view: (v or "linear") if _interp_set(s) else None,
+        lambda t, view, s: one_of(t, MODES),
+    ),
+    Field("z", ("z",), lambda view, s: implied_z(view, s), "z", encode_z, lambda t, view, s: floats(t, view.d)),
+    Field(
+        "cam",
+        ("cam",),
+        lambda view, s: None,
+        "cam",
+        encode_camera,
+        lambda t, view, s: parse_camera(t, MapName.parse(s["map"]).dims),
+    ),
+    Field(
+        "selection",
+        ("selection",),
+        lambda view, s: None,
+        "selection",
+        encode_selection,
+        lambda t, view, s: parse_index_ranges(t, view.n),
+    ),
 )
 FIELDS = {f.key: f for f in SCHEMA}
-STORES: dict[str, tuple[str, ...]] = {
-    name: tuple(f.key for f in SCHEMA if name in f.stores) for name in STORE_NAMES}
+STORES: dict[str, tuple[str, ...]] = {name: tuple(f.key for f in SCHEMA if name in f.stores) for name in STORE_NAMES}
 assert all(set(f.stores) <= set(STORE_NAMES) for f in SCHEMA), "a field names an unknown store"

@@ -8,6 +8,7 @@
 Parsing never raises: each bad or tampered parameter is dropped (its default is used) and named
 in the returned list of problems.
 """
+
 from __future__ import annotations
 
 from urllib.parse import parse_qs, urlencode
