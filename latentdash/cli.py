@@ -1,14 +1,15 @@
 """Command line: `latentdash train | info | precompute | serve`.
 
-Every user error is a LatentdashError: printed as one line `error: ...`, exit status 2.
+Every user error is a LatentdashError: printed as one line `error: ...`, exit status 2; Ctrl-C
+prints `interrupted`, exit status 130 (see _cli_runner.py, shared with `python app.py`).
 """
 from __future__ import annotations
 
 import argparse
-import logging
 import shlex
 import sys
 
+from ._cli_runner import run_cli
 from .errors import LatentdashError
 
 
@@ -66,46 +67,30 @@ def cmd_info(a) -> int:
 
 
 def _add_precompute(sub):
-    from .atlas.cli import add_arguments
+    from .atlas import cli
     p = sub.add_parser("precompute", help="encode a dataset and build every map (the atlas)")
-    add_arguments(p)
-    p.set_defaults(func=lambda a: __import__("latentdash.atlas.cli", fromlist=["run"]).run(a))
+    cli.add_arguments(p)
+    p.set_defaults(func=cli.run)
 
 
 def _add_serve(sub):
-    from .server.cli import add_arguments
+    from .server import cli
     p = sub.add_parser("serve", help="start the explorer page")
-    add_arguments(p)
-    p.set_defaults(func=lambda a: __import__("latentdash.server.cli", fromlist=["run"]).run(a))
+    cli.add_arguments(p)
+    p.set_defaults(func=cli.run)
 
 
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="latentdash", description=__doc__.splitlines()[0])
-    ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("-v", "--verbose", action="store_true", help="log INFO messages too")
     sub = ap.add_subparsers(dest="command", required=True)
-    _add_train(sub)
-    _add_info(sub)
-    for add in (_add_precompute, _add_serve):
-        try:
-            add(sub)
-        except ImportError:  # layer not installed/written yet
-            pass
+    for add in (_add_train, _add_info, _add_precompute, _add_serve):
+        add(sub)
     return ap
 
 
 def main(argv=None) -> int:
-    ap = build_parser()
-    a = ap.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if a.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
-    try:
-        return int(a.func(a) or 0)
-    except LatentdashError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("error: interrupted; nothing was saved", file=sys.stderr)
-        return 130
+    return run_cli(build_parser(), argv)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .atlas.placement import Placer
+from .atlas.projections import latent_pcs
 from .atlas.store import Atlas
 from .errors import LatentdashError
 
@@ -32,7 +33,7 @@ class Explorer:
         self.labels = atlas.labels
         self.map_names = list(atlas.maps)
         self._placer = Placer(atlas)
-        self._pcs = _latent_pcs(atlas.latents)
+        self._pcs = latent_pcs(atlas.latents)
 
     # ------------------------------------------------------------------ arrays
     @property
@@ -175,38 +176,3 @@ class Explorer:
         if not np.isfinite(z).all():
             raise LatentdashError("latent vector contains NaN or infinite values; pass finite numbers")
         return np.ascontiguousarray(z)
-
-
-def _latent_pcs(latents: np.ndarray):
-    x = np.asarray(latents, np.float64)
-    mean = x.mean(0)
-    cov = np.atleast_2d(np.cov(x - mean, rowvar=False)) if len(x) > 1 else np.eye(x.shape[1])
-    w, v = np.linalg.eigh(cov)
-    order = np.argsort(w)[::-1]
-    comps = v[:, order].T
-    signs = np.sign(comps[np.arange(len(comps)), np.abs(comps).argmax(1)])
-    comps *= np.where(signs == 0, 1, signs)[:, None]
-    return (mean.astype(np.float32), comps.astype(np.float32),
-            np.sqrt(np.maximum(w[order], 0)).astype(np.float32))
-
-
-def open_explorer(checkpoint, dataset_id: str | None = None, params=None, cache_dir=None,
-                  progress=False, data_root=None, name: str | None = None) -> Explorer:
-    """Load a model, find or build its atlas on a dataset, and return the Explorer.
-
-    dataset_id None: the dataset the checkpoint was trained on, else the bundled test split.
-    """
-    from pathlib import Path
-
-    from .atlas import get_or_build_atlas
-    from .data import load_dataset
-    from .models import load_model
-    model = load_model(str(checkpoint))
-    ds = None
-    if dataset_id is None:
-        dataset_id = ((getattr(model, "info", None) or {}).get("dataset") or {}).get("id") or "fashion-mnist-test"
-    if model.has_encoder or dataset_id:
-        ds = load_dataset(dataset_id, data_root=data_root)
-    cp = Path(checkpoint) if Path(str(checkpoint)).is_file() else None
-    atlas = get_or_build_atlas(model, ds, params, cache_dir=cache_dir, checkpoint_path=cp, progress=progress)
-    return Explorer(model, atlas, name or (cp.stem if cp else str(checkpoint)))

@@ -1,8 +1,10 @@
 """The app through HTTP with Flask's test client: layout, dependencies, routes and every callback,
-including malformed payloads (never a 500), plus the command-line failure modes."""
+including malformed payloads (400, never a 500) and a bug in a callback (500, its traceback logged),
+plus the command-line failure modes."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 import runpy
 import socket
@@ -11,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from .dashclient import DashClient
 from latentdash.errors import LatentdashError
 from latentdash.server.app_factory import create_app
 from latentdash.ui import handlers, ids, urlstate
+
+from .dashclient import DashClient, _outputs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,7 +40,7 @@ def dc(client):
 @pytest.fixture()
 def initial(dc):
     """The state the page gets on first load (URL without a query)."""
-    status, data = dc.call("st-view.data", {"url.search": ""}, [])
+    status, data = dc.call("st-map.data", {"url.search": ""}, [])
     assert status == 200
     r = data["response"]
     return urlstate.merge(*(r[sid]["data"] for sid in ids.STORE_OF.values()))
@@ -47,16 +50,35 @@ def reducer(dc, event_prop: str, value, stores: dict, extra=None, pattern=None, 
     values = {f"{sid}.data": part for sid, part in
               zip(ids.STORE_OF.values(), urlstate.split(stores).values())}
     values.update({event_prop: value, "click-mode.value": click_mode, **(extra or {})})
-    return dc.call("st-view.data", values, [event_prop], pattern)
+    return dc.call("st-map.data", values, [event_prop], pattern)
+
+
+def left_as_it_was(result) -> str:
+    """A render callback given what it can't draw: 200, no output changed, and the page's message
+    line says why (Dash's sideUpdate). Returns the message."""
+    status, data = result
+    assert status == 200 and data["response"] == {}, (status, data)
+    msg = data["sideUpdate"][ids.MSG]["children"]
+    assert msg.startswith("Could not show the "), msg
+    return msg
+
+
+def drag_refused(result) -> str:
+    """The drag callback's answer to a bad request: 200 with {"error": one line} (the page shows it)."""
+    status, data = result
+    assert status == 200, status
+    err = data["response"][ids.ST_DRAGOUT]["data"]["error"]
+    assert err.startswith("Could not decode the slider vector: ") and "\n" not in err
+    return err
 
 
 # ------------------------------------------------------------------------------- page and routes
 def test_index_and_assets(client):
     r = client.get("/")
     assert r.status_code == 200 and b"latentdash Explorer" in r.data
-    assert b"style.css" in r.data and b"clientside.js" in r.data
+    assert b"style.css" in r.data and b"ld-1-contract.js" in r.data and b"ld-4-drag.js" in r.data
     assert client.get("/assets/style.css").status_code == 200
-    assert b"latentdash" in client.get("/assets/clientside.js").data
+    assert b"latentdash" in client.get("/assets/ld-4-drag.js").data
 
 
 def test_index_loads_dash_polyfill_only_when_needed(client):
@@ -81,22 +103,55 @@ def test_layout_has_every_part(client):
 
 
 def test_dependencies(dc):
-    firsts = {d["output"] for d in dc.deps}
-    assert len(dc.deps) == 12
+    firsts = [d["output"] for d in dc.deps]
+    assert len(dc.deps) == 13
     clientside = [d for d in dc.deps if d.get("clientside_function")]
     assert {d["clientside_function"]["function_name"] for d in clientside} == {
         "hover", "replaceUrl", "marker", "dragContext", "shown"}
-    drag = dc.dep("st-dragout.data")
-    assert drag["output"] == "st-dragout.data"      # the string assets/clientside.js posts
+    drag = dc.dep(f"{ids.ST_DRAGOUT}.data")
+    # the lookup found the server-side drag callback: one output (no multi-output "..a...b.." id)
+    assert drag["output"] == f"{ids.ST_DRAGOUT}.data" and not drag.get("clientside_function")
     assert [i["id"] for i in drag["inputs"]] == [ids.ST_DRAG]
     assert len(drag["state"]) == 3 and all(s["id"] != ids.GRAPH for s in drag["state"])  # never the figure
     assert not any("@" in o for o in firsts)        # no duplicate outputs
+    # every dependency is found by its first output, and only by it
+    for d in dc.deps:
+        cid, prop = _outputs(d)[0]
+        first = json.dumps(cid, separators=(",", ":"), sort_keys=True) if isinstance(cid, dict) else cid
+        assert dc.dep(f"{first}.{prop}") is d
+    with pytest.raises(KeyError):
+        dc.dep("nope.data")
+
+
+def _health(app) -> dict:
+    return app.server.test_client().get("/healthz").get_json()["models"]
 
 
 def test_two_apps_do_not_share_callbacks(app, explorers):
+    """Two apps in one process, each with its own model, each serve only their own: the health
+    check, the thumbnails, the layout's model list and the callbacks' latent vectors."""
     other = create_app(explorers=explorers[:1])
     assert len(other.callback_map) == len(app.callback_map)
     assert other.callback_map is not app.callback_map
+    a16, a2 = other, create_app(explorers=explorers[1:])
+    assert (_health(a16), _health(a2), _health(app)) == (
+        {"pca-16": 2000}, {"pca-2": 2000}, {"pca-16": 2000, "pca-2": 2000})
+    for own, theirs, d in ((a16, "pca-2", 16), (a2, "pca-16", 2)):
+        c = own.server.test_client()
+        assert c.get(f"/thumb/{theirs}/5.png").status_code == 404
+        assert f'"{theirs}"' not in c.get("/_dash-layout").get_data(as_text=True)
+        dc_own = DashClient(c)
+        status, data = dc_own.call(f"{ids.ST_MAP}.data", {"url.search": ""}, [])
+        r = data["response"]
+        assert status == 200 and r[ids.ST_MAP]["data"]["model"] != theirs and len(r[ids.ST_Z]["data"]["z"]) == d
+        for n in (d, 18 - d):                   # its own latent size decodes; the other one's does not
+            status, data = dc_own.call(f"{ids.ST_DRAGOUT}.data", {f"{ids.ST_DRAG}.data": {"values": [0.5] * n},
+                                                               f"{ids.ST_MAP}.data": r[ids.ST_MAP]["data"],
+                                                               f"{ids.ST_Z}.data": r[ids.ST_Z]["data"]},
+                                       [f"{ids.ST_DRAG}.data"])
+            out = data["response"][ids.ST_DRAGOUT]["data"]
+            assert status == 200
+            assert out["src"].startswith("data:image/png") if n == d else f"{d} slider values" in out["error"]
 
 
 def test_thumbnails_and_health(client):
@@ -111,9 +166,9 @@ def test_thumbnails_and_health(client):
 
 # ------------------------------------------------------------------------------- reducer
 def test_initial_load_sets_state_controls_and_options(dc):
-    status, data = dc.call("st-view.data", {"url.search": ""}, [])
+    status, data = dc.call("st-map.data", {"url.search": ""}, [])
     r = data["response"]
-    assert r["st-view"]["data"]["model"] == "pca-16" and r["st-sel"]["data"]["sel"] == 0
+    assert r["st-map"]["data"]["model"] == "pca-16" and r["st-sel"]["data"]["sel"] == 0
     assert r["method"]["options"][0]["value"] == "pca"
     assert any(o["disabled"] for o in r["method"]["options"])   # no t-SNE/UMAP in this atlas
     assert "message" not in r or not r["message"]["children"]
@@ -123,7 +178,7 @@ def test_shared_url_restores_state(dc, initial):
     q = "?model=pca-16&map=pixel-pca-3d&sel=17&a=3&b=40&steps=12&mode=spherical&color=recon"
     status, data = reducer(dc, "url.search", q, initial)
     r = data["response"]
-    assert r["st-view"]["data"]["map"] == "pixel-pca-3d" and r["st-view"]["data"]["colour"] == "recon"
+    assert r["st-map"]["data"]["map"] == "pixel-pca-3d" and r["st-map"]["data"]["colour"] == "recon"
     assert r["st-interp"]["data"]["a"] == 3 and r["st-interp"]["data"]["steps"] == 12
     assert r["dims"]["value"] == 3 and r["space"]["value"] == "pixel" and r["steps"]["value"] == 12
 
@@ -142,7 +197,7 @@ def test_click_selects_and_pushes_url(dc, initial):
     r = data["response"]
     assert r["st-sel"]["data"]["sel"] == 123 and "sel=123" in r["url"]["search"]
     assert len(r["st-z"]["data"]["z"]) == 16
-    assert "st-view" not in r            # unchanged stores are not resent
+    assert "st-map" not in r            # unchanged stores are not resent
 
 
 def test_only_the_shown_graph_speaks_for_the_map(dc, initial):
@@ -181,7 +236,7 @@ def slider_commit(dc, values, stores):
     body_values = {f"{sid}.data": part for sid, part in
                    zip(ids.STORE_OF.values(), urlstate.split(stores).values())}
     body_values.update({f"{ids.SLIDER}.value": values, "click-mode.value": "inspect"})
-    return dc.call("st-view.data", body_values, [SLIDER0], {ids.SLIDER: list(range(len(values)))})
+    return dc.call("st-map.data", body_values, [SLIDER0], {ids.SLIDER: list(range(len(values)))})
 
 
 def test_slider_commit_and_bad_sliders(dc, initial):
@@ -196,7 +251,7 @@ def test_slider_commit_and_bad_sliders(dc, initial):
 def test_model_switch_updates_options(dc, initial):
     status, data = reducer(dc, "model.value", "pca-2", initial)
     r = data["response"]
-    assert r["st-view"]["data"]["map"] == "latent-raw-2d"
+    assert r["st-map"]["data"]["map"] == "latent-raw-2d"
     assert [o["value"] for o in r["method"]["options"]][-1] == "raw"
     assert {o["value"]: o["disabled"] for o in r["method"]["options"]} == {
         "pca": True, "tsne": True, "umap": True, "raw": False}         # in latent space: raw only
@@ -215,11 +270,11 @@ def test_camera_move_replaces_url(dc, initial):
 # ------------------------------------------------------------------------------- render callbacks
 def figure_call(dc, state, rendered=None, prefetch=None):
     p = urlstate.split(state)
-    return dc.call("map.figure", {"st-view.data": p["view"], "st-sel.data": p["sel"],
+    return dc.call("map.figure", {"st-map.data": p["map"], "st-sel.data": p["sel"],
                                   "st-interp.data": p["interp"], "st-z.data": p["z"],
                                   "st-cam.data": p["cam"], "st-rendered.data": rendered,
                                   "st-prefetch.data": prefetch},
-                   ["st-prefetch.data" if prefetch is not None else "st-view.data"])
+                   ["st-prefetch.data" if prefetch is not None else "st-map.data"])
 
 
 def test_map_figure_full_then_patch(dc, initial):
@@ -230,8 +285,7 @@ def test_map_figure_full_then_patch(dc, initial):
     status, data = figure_call(dc, dict(initial, colour="dim2"), rendered)
     patch = data["response"]["map"]["figure"]
     assert "__dash_patch_update" in patch and len(json.dumps(patch)) < 60_000
-    status, data = figure_call(dc, dict(initial, map="nope"), rendered)
-    assert status == 204
+    assert "no map 'nope'" in left_as_it_was(figure_call(dc, dict(initial, map="nope"), rendered))
 
 
 def test_two_graphs_prefetch_then_switch_is_a_toggle(dc, initial):
@@ -249,7 +303,7 @@ def test_two_graphs_prefetch_then_switch_is_a_toggle(dc, initial):
     fig3 = r["map3d"]["figure"]
     assert status == 200 and "map" not in r and fig3["data"][0]["type"] == "scatter3d"
     rendered = r[ids.ST_RENDERED]["data"]
-    assert rendered["active"] == "2" and rendered["g"]["3"]["key"].endswith("latent-pca-3d|0")
+    assert rendered["active"] == "2" and rendered["graphs"]["3"]["key"].endswith("latent-pca-3d|0")
     assert figure_call(dc, st2, rendered, prefetch={"for": rendered["key"]})[0] == 204   # already there
     st3 = dict(st2, map="latent-pca-3d", sel=7)
     status, data = figure_call(dc, st3, rendered)
@@ -268,29 +322,29 @@ def test_inspector_callback(dc, initial):
     assert r["ins-recon"]["src"].startswith("data:image/png;base64,")
     assert len(r["ins-nbrs"]["children"]) == handlers.N_NEIGHBOURS
     for bad in ({"model": "pca-16", "sel": 10 ** 6}, {"model": "x", "sel": 1}, "junk"):
-        assert dc.call("ins-orig.src", {"st-sel.data": bad}, ["st-sel.data"])[0] == 204
+        left_as_it_was(dc.call("ins-orig.src", {"st-sel.data": bad}, ["st-sel.data"]))
 
 
 def test_sliders_callback(dc, initial):
     p = urlstate.split(initial)
-    status, _ = dc.call("sliders.children", {"st-view.data": p["view"], "st-z.data": p["z"]},
-                        ["st-view.data"])
+    status, _ = dc.call("sliders.children", {"st-map.data": p["map"], "st-z.data": p["z"]},
+                        ["st-map.data"])
     assert status == 204      # not before the first map is drawn (the page sets st-drawn then)
-    status, data = dc.call("sliders.children", {"st-view.data": p["view"], "st-z.data": p["z"],
+    status, data = dc.call("sliders.children", {"st-map.data": p["map"], "st-z.data": p["z"],
                                                 "st-drawn.data": True}, ["st-drawn.data"])
     r = data["response"]
     sliders = [c for c in r["sliders"]["children"] if c["type"] == "Slider"]
     assert len(sliders) == 16 and r[ids.ST_SLIDERKEY]["data"] == "pca-16|dims"
-    status, _ = dc.call("sliders.children", {"st-view.data": p["view"], "st-z.data": p["z"],
+    status, _ = dc.call("sliders.children", {"st-map.data": p["map"], "st-z.data": p["z"],
                                              "st-drawn.data": True, "st-sliderkey.data": "pca-16|dims"},
-                        ["st-view.data"])
+                        ["st-map.data"])
     assert status == 204      # same model and basis: sliders stay as they are
 
 
 def drag_call(dc, values, state, rendered=None):
-    """What the page posts while a slider handle moves (assets/clientside.js, latentdashDrag)."""
+    """What the page posts while a slider handle moves (assets/ld-4-drag.js)."""
     p = urlstate.split(state)
-    return dc.call("st-dragout.data", {"st-drag.data": {"values": values}, "st-view.data": p["view"],
+    return dc.call("st-dragout.data", {"st-drag.data": {"values": values}, "st-map.data": p["map"],
                                        "st-z.data": p["z"], "st-rendered.data": rendered}, ["st-drag.data"])
 
 
@@ -313,34 +367,81 @@ def test_slider_drag_on_3d_map(dc, initial):
 
 @pytest.mark.parametrize("values", [[None] * 16, ["nan"] * 16, [1.0] * 5, [[1]] * 16, None, "x"])
 def test_slider_drag_bad_values_never_500(dc, initial, values):
-    status, _ = drag_call(dc, values, initial)
-    assert status == 204
+    drag_refused(drag_call(dc, values, initial))
 
 
 def test_slider_drag_bad_payloads_never_500(client, dc, initial):
     p = urlstate.split(initial)
-    body = dc.body("st-dragout.data", {"st-drag.data": {"values": [0.0] * 16}, "st-view.data": p["view"],
+    body = dc.body("st-dragout.data", {"st-drag.data": {"values": [0.0] * 16}, "st-map.data": p["map"],
                                        "st-z.data": p["z"]}, ["st-drag.data"])
     for lit in ("NaN", "Infinity", "-Infinity"):   # raw JSON literals a tampered client could send
         text = json.dumps(body).replace("0.0", lit, 3)
         r = client.post("/_dash-update-component", data=text, content_type="application/json")
-        assert r.status_code in (204, 400), r.status_code
+        assert r.status_code in (200, 400), r.status_code
+        if r.status_code == 200:
+            assert "finite" in r.get_json()["response"][ids.ST_DRAGOUT]["data"]["error"]
     for drag in ("junk", {"values": 5}, {}, [1, 2]):
-        status, _ = dc.call("st-dragout.data", {"st-drag.data": drag, "st-view.data": p["view"],
-                                                "st-z.data": p["z"]}, ["st-drag.data"])
-        assert status == 204
-    status, _ = dc.call("st-dragout.data", {"st-drag.data": {"values": [0.0] * 16},
-                                            "st-view.data": {"model": "nope"},
-                                            "st-z.data": dict(p["z"], model="nope")}, ["st-drag.data"])
-    assert status == 204
+        drag_refused(dc.call("st-dragout.data", {"st-drag.data": drag, "st-map.data": p["map"],
+                                                 "st-z.data": p["z"]}, ["st-drag.data"]))
+    assert "unknown model" in drag_refused(dc.call("st-dragout.data", {"st-drag.data": {"values": [0.0] * 16},
+                                                                       "st-map.data": {"model": "nope"},
+                                                                       "st-z.data": dict(p["z"], model="nope")},
+                                                   ["st-drag.data"]))
 
 
-@pytest.mark.parametrize("body", [{}, {"output": "st-dragout.data"}, {"output": "nope.data", "inputs": []},
-                                  {"output": "st-dragout.data", "outputs": {}, "inputs": "x", "state": 5}])
+DRAG_OUT = f"{ids.ST_DRAGOUT}.data"
+
+
+@pytest.mark.parametrize("body", [
+    {}, {"output": DRAG_OUT}, {"output": "nope.data", "inputs": []},                  # KeyError, CallbackException
+    {"output": DRAG_OUT, "outputs": {}, "inputs": "x", "state": 5},                   # TypeError
+    [], "text", None,                                                                 # AttributeError
+    {"output": DRAG_OUT, "inputs": [{"id": ids.ST_DRAG}]},                           # KeyError: 'property'
+    {"output": DRAG_OUT, "outputs": [1, 2, 3], "inputs": [{"id": ids.ST_DRAG, "property": "data", "value": {}}]},
+    {"output": DRAG_OUT, "outputs": [], "inputs": [], "state": []},                   # inputs don't match
+])
 def test_malformed_callback_requests_are_400_not_500(client, body, caplog):
-    r = client.post("/_dash-update-component", json=body)
-    assert r.status_code in (204, 400), r.status_code
-    assert b"Traceback" not in r.data
+    """A body Dash cannot dispatch is the client's mistake: 400, a one-line JSON reason and one
+    WARNING line; never a traceback, in the reply or in the log."""
+    with caplog.at_level(logging.WARNING, logger="latentdash.server.routes"):
+        r = client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
+    assert r.status_code == 400, r.status_code
+    assert r.is_json and set(r.get_json()) == {"error"} and r.get_json()["error"].startswith("bad callback request")
+    assert b"Traceback" not in r.data and b"\n" not in r.data.strip()
+    recs = [rec for rec in caplog.records if rec.name == "latentdash.server.routes"]
+    assert [rec.levelname for rec in recs] == ["WARNING"] and recs[0].exc_info is None
+    assert "\n" not in recs[0].getMessage()
+
+
+def test_a_body_that_is_not_json_is_400(client):
+    r = client.post("/_dash-update-component", data="{not json", content_type="application/json")
+    assert r.status_code == 400 and b"Traceback" not in r.data
+
+
+@pytest.mark.parametrize("error", [RuntimeError("simulated bug"), KeyError("simulated bug")])
+def test_a_bug_in_a_callback_is_500_with_the_traceback_logged(client, dc, initial, explorers, monkeypatch,
+                                                                caplog, error):
+    """A real exception raised once our callback runs is a server bug, whatever its type (a KeyError
+    too, the type Dash raises for a malformed body): 500 {"error": "server error"} and an ERROR
+    record with the traceback in the log; the page never sees the traceback."""
+    def broken_decode(z):
+        raise error
+    monkeypatch.setattr(explorers[0], "decode", broken_decode)
+    p = urlstate.split(initial)
+    with caplog.at_level(logging.WARNING, logger="latentdash.server.routes"):
+        status, data = dc.call(DRAG_OUT, {f"{ids.ST_DRAG}.data": {"values": [0.5] * 16},
+                                          f"{ids.ST_MAP}.data": p["map"], f"{ids.ST_Z}.data": p["z"]},
+                               [f"{ids.ST_DRAG}.data"])
+    assert status == 500 and data == {"error": "server error"}
+    recs = [rec for rec in caplog.records if rec.name == "latentdash.server.routes"]
+    assert [rec.levelname for rec in recs] == ["ERROR"]
+    assert recs[0].exc_info[0] is type(error) and "simulated bug" in caplog.text
+    assert "broken_decode" in caplog.text and "Traceback" in caplog.text      # the traceback, down to the bug
+    monkeypatch.undo()                                  # and the same request works again
+    status, data = dc.call(DRAG_OUT, {f"{ids.ST_DRAG}.data": {"values": [0.5] * 16},
+                                      f"{ids.ST_MAP}.data": p["map"], f"{ids.ST_Z}.data": p["z"]},
+                           [f"{ids.ST_DRAG}.data"])
+    assert status == 200 and data["response"][ids.ST_DRAGOUT]["data"]["src"].startswith("data:image/png")
 
 
 def test_current_image_callback(dc, initial):
@@ -348,7 +449,7 @@ def test_current_image_callback(dc, initial):
     status, data = dc.call("current-img.src", {"st-z.data": p["z"]}, ["st-z.data"])
     assert data["response"]["current-img"]["src"].startswith("data:image/png;base64,")
     for bad in ({"model": "pca-16", "z": [1.0, 2.0]}, {"model": "pca-16", "z": ["a"] * 16}, None):
-        assert dc.call("current-img.src", {"st-z.data": bad}, ["st-z.data"])[0] == 204
+        left_as_it_was(dc.call("current-img.src", {"st-z.data": bad}, ["st-z.data"]))
 
 
 def test_interpolation_callback(dc):
@@ -360,7 +461,7 @@ def test_interpolation_callback(dc):
     for bad in ({"model": "pca-16", "a": 1, "b": 2, "steps": 99, "mode": "linear"},
                 {"model": "pca-16", "a": -5, "b": 2, "steps": 4, "mode": "linear"},
                 {"model": "pca-16", "a": 1, "b": 2, "steps": 4, "mode": "warp"}):
-        assert dc.call("int-a.children", {"st-interp.data": bad}, ["st-interp.data"])[0] == 204
+        left_as_it_was(dc.call("int-a.children", {"st-interp.data": bad}, ["st-interp.data"]))
 
 
 # ------------------------------------------------------------------------------- entry points
@@ -417,9 +518,9 @@ def test_serve_runs_waitress_end_to_end(pca_checkpoint):
             def post(self, path, json=None):
                 return requests.post(base + path.lstrip("/"), json=json, timeout=10)
         dc = DashClient(Http())
-        status, data = dc.call("st-view.data", {"url.search": "", "click-mode.value": "inspect"}, [])
-        view, z = data["response"]["st-view"]["data"], data["response"]["st-z"]["data"]
-        status, data = dc.call("st-dragout.data", {"st-drag.data": {"values": [0.5] * 16}, "st-view.data": view,
+        status, data = dc.call("st-map.data", {"url.search": "", "click-mode.value": "inspect"}, [])
+        view, z = data["response"]["st-map"]["data"], data["response"]["st-z"]["data"]
+        status, data = dc.call("st-dragout.data", {"st-drag.data": {"values": [0.5] * 16}, "st-map.data": view,
                                                    "st-z.data": z, "st-rendered.data": None}, ["st-drag.data"])
         assert status == 200 and data["response"]["st-dragout"]["data"]["src"].startswith("data:image/png")
     finally:
@@ -466,8 +567,8 @@ def test_config_from_env_and_errors():
 
 
 def test_shipped_atlas_lookup(explorers, pca_checkpoint, ui_dataset):
-    from latentdash.atlas import AtlasParams
-    from latentdash.server.app_factory import model_name, shipped_atlas_for
+    from latentdash.atlas import AtlasParams, shipped_atlas_for
+    from latentdash.server.app_factory import model_name
     model = explorers[0].model
     assert shipped_atlas_for(model, ui_dataset, AtlasParams(), None) is None
     assert shipped_atlas_for(model, ui_dataset, AtlasParams(), pca_checkpoint) is None   # none shipped

@@ -5,9 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from latentdash.atlas import atlas_key, load_atlas, planned_maps
-from latentdash.atlas.encode import file_sha256
-from latentdash.atlas.shipped import DEFAULT_CHECKPOINT, DEFAULT_DATASET, default_atlas, default_params, shipped_atlas_path
+from latentdash.atlas import AtlasParams, atlas_key, load_atlas, planned_maps
+from latentdash.atlas.shipped import (
+    DEFAULT_CHECKPOINT,
+    DEFAULT_DATASET,
+    default_params,
+    shipped_atlas_for,
+    shipped_atlas_path,
+)
+from latentdash.fileio import file_sha256
 
 pytestmark = pytest.mark.skipif(not DEFAULT_CHECKPOINT.is_file(),
                                 reason="checkpoints/fashion-vae-16.pt not trained yet")
@@ -45,9 +51,40 @@ def test_shipped_atlas_matches_shipped_checkpoint_and_data(atlas, model, dataset
                                atol=1e-4)
 
 
-def test_default_atlas_serves_the_shipped_file(atlas, model, dataset, tmp_path):
-    a = default_atlas(model=model, dataset=dataset, cache_dir=tmp_path)
-    assert a.path == shipped_atlas_path() and a.key == atlas.key
+def test_default_start_finds_the_shipped_atlas(atlas, model, dataset):
+    """The lookup every default start makes (load_explorers with ServeConfig's defaults) returns
+    the shipped file for the shipped checkpoint on the bundled data."""
+    from latentdash.server.config import ServeConfig
+    config = ServeConfig()
+    assert config.checkpoint_list()[0] == str(DEFAULT_CHECKPOINT) and config.dataset == DEFAULT_DATASET
+    params = config.atlas_params()
+    assert params == default_params()
+    a = shipped_atlas_for(model, dataset, params, DEFAULT_CHECKPOINT)
+    assert a is not None and a.path == shipped_atlas_path() and a.key == atlas.key
+    assert a.key == atlas_key(model, dataset, params, DEFAULT_CHECKPOINT)[0]
+
+
+def test_shipped_atlas_lookup_refuses_a_mismatch(model, dataset, tmp_path, caplog):
+    assert shipped_atlas_for(model, dataset, default_params(), None) is None             # no file
+    assert shipped_atlas_for(model, dataset, AtlasParams(limit=500), DEFAULT_CHECKPOINT) is None
+    assert shipped_atlas_for(model, dataset, AtlasParams(methods="pca"), DEFAULT_CHECKPOINT) is None
+    # another version of the checkpoint under the shipped name: its content hash differs
+    from latentdash.models.checkpoint import read_checkpoint, save_checkpoint
+    ck = read_checkpoint(DEFAULT_CHECKPOINT)
+    ck["train"] = dict(ck.get("train") or {}, note="re-trained")
+    other = tmp_path / DEFAULT_CHECKPOINT.name
+    save_checkpoint(other, ck)
+    with caplog.at_level("INFO", logger="latentdash.atlas.shipped"):
+        assert shipped_atlas_for(model, dataset, default_params(), other) is None
+    assert "another version of fashion-vae-16.pt" in caplog.text
+
+
+def test_load_explorers_builds_nothing_on_the_default_start(atlas, tmp_path):
+    from latentdash.server.app_factory import load_explorers
+    from latentdash.server.config import ServeConfig
+    config = ServeConfig(checkpoints=(str(DEFAULT_CHECKPOINT),), cache_dir=str(tmp_path), threads=0)
+    (ex,) = load_explorers(config, progress=False)
+    assert ex.name == "fashion-vae-16" and ex.atlas.path == shipped_atlas_path() and ex.atlas.key == atlas.key
     assert not (tmp_path / "atlas").exists()          # nothing was built
 
 

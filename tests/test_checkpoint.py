@@ -112,13 +112,24 @@ def test_killed_save_leaves_nothing(tiny_vae_ckpt, tmp_path):
     out = tmp_path / "killed.pt"
     code = f"""
 import os, torch, latentdash.models.checkpoint as c
-orig = os.replace
 def boom(*a, **k):
     os._exit(9)
-c.os.replace = boom
+os.replace = boom          # killed between the fsync'ed temp file and the rename
 ck = c.read_checkpoint({str(tiny_vae_ckpt)!r})
 c.save_checkpoint({str(out)!r}, ck)
 """
     r = subprocess.run([sys.executable, "-c", code])
     assert r.returncode == 9
     assert not out.exists()
+    left = [f.name for f in tmp_path.iterdir()]       # only the hidden, whole temp file
+    assert len(left) == 1 and left[0].startswith(".killed.pt.") and left[0].endswith(".tmp")
+
+
+def test_unwritable_out_is_one_line(tiny_vae_ckpt, tmp_path):
+    ck = read_checkpoint(tiny_vae_ckpt)
+    blocker = tmp_path / "file"
+    blocker.write_bytes(b"x")
+    with pytest.raises(LatentdashError, match="cannot write .*--out") as e:
+        save_checkpoint(blocker / "sub" / "m.pt", ck)      # its folder would be inside a file
+    assert "\n" not in str(e.value)
+    assert [f.name for f in tmp_path.iterdir()] == ["file"]

@@ -1,5 +1,9 @@
+import signal
+import socket
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -54,3 +58,55 @@ def test_info_bad_files(tmp_path):
     assert r.returncode == 2 and r.stderr.startswith("error: ") and "corrupt" in r.stderr
     r = run("info", str(tmp_path / "missing.pt"))
     assert r.returncode == 2 and "does not exist" in r.stderr
+
+
+# ------------------------------------------------------------------------ the shared runner
+def test_every_command_is_there():
+    """build_parser swallows nothing: a broken layer fails loudly instead of losing its command."""
+    from latentdash.cli import build_parser
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    assert set(sub.choices) == {"train", "info", "precompute", "serve"}
+
+
+@pytest.mark.parametrize("entry", ["latentdash", "app.py"])
+def test_user_error_is_one_line_exit_2_for_both_entry_points(entry, capsys):
+    from latentdash.cli import main as latentdash_main
+    from latentdash.server.cli import main as app_main
+    code = latentdash_main(["serve", "--port", "0"]) if entry == "latentdash" else app_main(["--port", "0"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error: --port 0 is not a TCP port") and err.count("\n") == 1
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("entry", ["latentdash", "app.py"])
+def test_ctrl_c_stops_the_server_with_one_line_and_130(entry, pca_checkpoint):
+    """`latentdash serve` and `python app.py` run through one runner: the status line while
+    loading, the URL on stdout, and Ctrl-C (the normal way to stop) -> `interrupted`, exit 130."""
+    from .conftest import CACHE
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    head = [sys.executable, "-m", "latentdash.cli", "serve"] if entry == "latentdash" else \
+        [sys.executable, str(ROOT / "app.py")]
+    cmd = head + ["--checkpoint", str(pca_checkpoint), "--methods", "pca", "--limit", "2000",
+                  "--cache-dir", str(CACHE), "--port", str(port), "--threads", "0"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        line = proc.stdout.readline()
+        assert "running at" in line, line + proc.stderr.read()
+        for _ in range(100):          # the server is listening once a connection is accepted
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert lines[-1] == "interrupted" and "Traceback" not in err
+    assert "latentdash: preparing pca-16 on fashion-mnist-test ..." in lines

@@ -13,7 +13,7 @@ _EXPORTS = {
     "atlas_key": "build", "build_atlas": "build", "get_or_build_atlas": "build",
     "METHODS": "params", "AtlasParams": "params", "map_name": "params", "parse_map_name": "params",
     "planned_maps": "params",
-    "DEFAULT_CHECKPOINT": "shipped", "DEFAULT_DATASET": "shipped", "default_atlas": "shipped",
+    "DEFAULT_CHECKPOINT": "shipped", "DEFAULT_DATASET": "shipped", "shipped_atlas_for": "shipped",
     "shipped_atlas_path": "shipped",
     "Atlas": "store", "CorruptArtifact": "store", "load_atlas": "store", "resolve_cache_dir": "store",
 }

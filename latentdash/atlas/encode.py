@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import LatentdashError
+from ..fileio import file_sha256
 
 BATCH = 1024
 
@@ -81,14 +82,6 @@ def sample_rows(model, n: int, seed: int, tick=None):
         if tick:
             tick(len(x))
     return z, thumbs
-
-
-def file_sha256(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def model_hash(model, checkpoint_path=None) -> str:

@@ -48,6 +48,20 @@ def n_threads() -> int:
 
 
 # ---------------------------------------------------------------------------------- PCA
+def fix_signs(comps: np.ndarray) -> np.ndarray:
+    """Deterministic signs, in place: each row's largest-magnitude loading becomes positive."""
+    signs = np.sign(comps[np.arange(len(comps)), np.abs(comps).argmax(1)])
+    comps *= np.where(signs == 0, 1, signs)[:, None]
+    return comps
+
+
+def principal_axes(cov: np.ndarray, k: int | None = None, dtype=np.float64):
+    """(variances float64 [k], components `dtype` [k, d]) of a covariance matrix: its eigenvectors
+    as rows by decreasing eigenvalue, signs fixed (fix_signs, in `dtype`). k None: all d."""
+    w, v = np.linalg.eigh(cov)                        # ascending eigenvalues
+    return w[::-1][:k], fix_signs(v[:, ::-1][:, :k].T.astype(dtype))
+
+
 def fit_pca(x: np.ndarray, n_components: int, seed: int = 0):
     """(mean [D], components [k, D], scores [N, k]) with sign-fixed components."""
     x = np.asarray(x, np.float32)
@@ -56,19 +70,25 @@ def fit_pca(x: np.ndarray, n_components: int, seed: int = 0):
     mean = x.mean(0, dtype=np.float64).astype(np.float32)
     if dim <= 64:
         xc = (x - mean).astype(np.float64)
-        cov = xc.T @ xc / max(1, n - 1)
-        w, v = np.linalg.eigh(cov)
-        comps = v[:, ::-1][:, :k].T.astype(np.float32)
+        _, comps = principal_axes(xc.T @ xc / max(1, n - 1), k, np.float32)
     else:
         from sklearn.decomposition import PCA
         p = PCA(n_components=k, svd_solver="randomized" if k < min(n, dim) // 2 else "full",
                 random_state=seed).fit(x)
-        comps = p.components_.astype(np.float32)
-    # deterministic signs: the largest-magnitude loading of each component is positive
-    signs = np.sign(comps[np.arange(k), np.abs(comps).argmax(1)])
-    comps *= np.where(signs == 0, 1, signs)[:, None]
+        comps = fix_signs(p.components_.astype(np.float32))
     scores = (x - mean) @ comps.T
     return mean, comps, scores.astype(np.float32)
+
+
+def latent_pcs(latents: np.ndarray):
+    """(mean [d], components [d, d] (rows, by decreasing variance, signs fixed), std [d]), all
+    float32, of latent codes [N, d] (computed in float64; a single code: identity axes, unit std)."""
+    x = np.asarray(latents, np.float64)
+    mean = x.mean(0)
+    cov = np.atleast_2d(np.cov(x - mean, rowvar=False)) if len(x) > 1 else np.eye(x.shape[1])
+    w, comps = principal_axes(cov)
+    return (mean.astype(np.float32), np.ascontiguousarray(comps, np.float32),
+            np.sqrt(np.maximum(w, 0)).astype(np.float32))
 
 
 # ---------------------------------------------------------------------------------- t-SNE

@@ -1,5 +1,10 @@
-"""The atlas of the default checkpoint on the bundled data: shipped in latentdash/shipped/, or
-built on first use (and then cached) when the shipped file is missing or doesn't match."""
+"""What ships with latentdash: the checkpoints in checkpoints/ and their atlases in
+latentdash/shipped/, so that the default start (`latentdash serve`, `python app.py`) builds nothing.
+
+A shipped atlas is named `<checkpoint stem>.<dataset id>.atlas.npz` and is used only when its key
+matches the checkpoint's content, the dataset and the settings (`shipped_atlas_for`); otherwise
+the server builds one into the cache, as for any other checkpoint.
+"""
 from __future__ import annotations
 
 import logging
@@ -7,52 +12,47 @@ from pathlib import Path
 
 from ..errors import LatentdashError
 from .params import AtlasParams
-from .store import Atlas, CorruptArtifact, load_atlas
 
 log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_CHECKPOINT = REPO_ROOT / "checkpoints" / "fashion-vae-16.pt"
+CHECKPOINT_DIR = REPO_ROOT / "checkpoints"
+# the shipped checkpoints offered for model switching when none are given, in this order; the
+# first is the default model
+SHIPPED_CHECKPOINTS = ("fashion-vae-16.pt", "fashion-ae-16.pt", "fashion-pca-16.pt", "fashion-vae-2.pt")
+DEFAULT_CHECKPOINT = CHECKPOINT_DIR / SHIPPED_CHECKPOINTS[0]
 DEFAULT_DATASET = "fashion-mnist-test"
 SHIPPED_DIR = Path(__file__).resolve().parents[1] / "shipped"
-SHIPPED_NAME = "fashion-vae-16.fashion-mnist-test.atlas.npz"
 
 
-def shipped_atlas_path() -> Path:
-    return SHIPPED_DIR / SHIPPED_NAME
+def shipped_atlas_path(checkpoint=DEFAULT_CHECKPOINT, dataset_id: str = DEFAULT_DATASET) -> Path:
+    """Where the shipped atlas of `checkpoint` on `dataset_id` is (or would be)."""
+    return SHIPPED_DIR / f"{Path(checkpoint).stem}.{dataset_id}.atlas.npz"
 
 
 def default_params() -> AtlasParams:
-    """The settings of the shipped atlas: every method, 2-D and 3-D, default parameters."""
+    """The settings of the shipped atlases: every method, 2-D and 3-D, default parameters."""
     return AtlasParams()
 
 
-def default_atlas(checkpoint=None, model=None, dataset=None, cache_dir=None, progress=False) -> Atlas:
-    """The atlas for the default checkpoint on the bundled data.
-
-    Uses the shipped artifact when its key matches the checkpoint's content hash and the dataset's
-    fingerprint; otherwise builds it into the cache (about a minute on 2 cores) or loads it from there.
-    """
-    from ..data import load_dataset
-    from ..models import load_model
-    from .build import atlas_key, get_or_build_atlas
-    ckpt = Path(checkpoint) if checkpoint else DEFAULT_CHECKPOINT
-    if model is None:
-        if not ckpt.is_file():
-            raise LatentdashError(f"default checkpoint {ckpt} is missing; run scripts/train_shipped.sh "
-                                  f"or pass --checkpoint")
-        model = load_model(str(ckpt))
-    dataset = dataset if dataset is not None else load_dataset(DEFAULT_DATASET)
-    params = default_params()
-    key, _ = atlas_key(model, dataset, params, ckpt if ckpt.is_file() else None)
-    shipped = shipped_atlas_path()
-    if shipped.is_file():
-        try:
-            atlas = load_atlas(shipped)
-            if atlas.key == key:
-                return atlas
-            log.info("shipped atlas %s is for another checkpoint/dataset; building one", shipped)
-        except CorruptArtifact as e:
-            log.warning("%s; building the default atlas instead", e)
-    return get_or_build_atlas(model, dataset, params, cache_dir=cache_dir,
-                              checkpoint_path=ckpt if ckpt.is_file() else None, progress=progress)
+def shipped_atlas_for(model, dataset, params: AtlasParams, checkpoint: Path | None):
+    """The shipped atlas of this checkpoint file on this dataset when one exists and its key
+    matches (the checkpoint's content, the dataset's fingerprint, the settings); else None."""
+    from .build import atlas_key
+    from .store import load_atlas
+    if checkpoint is None or dataset is None:
+        return None
+    path = shipped_atlas_path(checkpoint, dataset.id)
+    if not path.is_file():
+        return None
+    try:
+        atlas = load_atlas(path)
+        key, _ = atlas_key(model, dataset, params, checkpoint)
+    except LatentdashError as e:
+        log.warning("shipped atlas %s not used: %s", path, e)
+        return None
+    if atlas.key != key:
+        log.info("shipped atlas %s is for other settings or another version of %s; building one",
+                 path.name, Path(checkpoint).name)
+        return None
+    return atlas

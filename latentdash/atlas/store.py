@@ -2,9 +2,10 @@
 
 Layout: an uncompressed zip (numpy .npz) of named arrays plus `__meta__` (UTF-8 JSON as uint8) and
 `__meta_sha256__`. The JSON holds the key, the parameters, the metrics and a sha256 of every
-array. Writes go to a hidden temp file in the same folder, are fsync'ed, then os.replace'd into
-place, so a killed process never leaves a file under the final name. `read_artifact` checks every
-checksum and raises `CorruptArtifact` on any mismatch or truncation; callers rebuild.
+array. Writes go through fileio.atomic_write (a hidden temp file in the same folder, fsync'ed,
+then os.replace'd into place), so a killed process never leaves a file under the final name.
+`read_artifact` checks every checksum and raises `CorruptArtifact` on any mismatch or truncation;
+callers rebuild.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import LatentdashError
+from ..fileio import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -90,12 +92,6 @@ def _os_error(folder: Path, e: OSError) -> LatentdashError:
                            f"writable --cache-dir or set LATENTDASH_CACHE")
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def _sha(arr: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(arr).view(np.uint8).reshape(-1)).hexdigest()
 
@@ -112,20 +108,11 @@ def write_artifact(path: Path, arrays: dict, meta: dict, compress: bool = False)
     meta_bytes = json.dumps(meta, sort_keys=True, allow_nan=True).encode()
     arrays["__meta__"] = np.frombuffer(meta_bytes, np.uint8)
     arrays["__meta_sha256__"] = np.frombuffer(hashlib.sha256(meta_bytes).hexdigest().encode(), np.uint8)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    save = np.savez_compressed if compress else np.savez
     try:
-        with os.fdopen(fd, "wb") as f:
-            (np.savez_compressed if compress else np.savez)(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())      # mkstemp makes 0600; artifacts are shareable
-        os.replace(tmp, path)
+        atomic_write(path, lambda f: save(f, **arrays))
     except OSError as e:
-        Path(tmp).unlink(missing_ok=True)
         raise _os_error(path.parent, e) from e
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return meta
 
 

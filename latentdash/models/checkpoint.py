@@ -10,16 +10,14 @@ Layout (plain dicts, lists, numbers, strings and tensors only):
 """
 from __future__ import annotations
 
-import hashlib
 import io
-import os
 import pickle
-import tempfile
 from pathlib import Path
 
 import torch
 
 from ..errors import LatentdashError
+from ..fileio import atomic_write
 from .protocol import TorchLatentModel
 
 FORMAT = "latentdash-checkpoint"
@@ -27,24 +25,15 @@ VERSION = 1
 
 
 def atomic_write_bytes(path: Path, data: bytes, force: bool = False) -> None:
-    """Write to a temp file in the same folder, fsync, then rename into place."""
+    """Write data to path atomically (fileio.atomic_write); refuse to replace a file without force."""
     path = Path(path)
     if path.exists() and not force:
         raise LatentdashError(f"{path} already exists; pass --force to overwrite it or choose another --out")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        atomic_write(path, lambda f: f.write(data))
+    except OSError as e:
+        raise LatentdashError(f"cannot write {path} ({e.strerror or e}); choose another --out or "
+                              f"free some space") from e
 
 
 def _plain(obj):
@@ -97,8 +86,8 @@ def read_checkpoint(path) -> dict:
                               f"re-download or re-train it") from e
     if not isinstance(ck, dict) or ck.get("format") != FORMAT:
         raise LatentdashError(f"{p} is not a latentdash checkpoint (no '{FORMAT}' tag); train one with "
-                              f"`latentdash train`, or load your own model with --model-factory "
-                              f"module:function or a TorchScript file")
+                              f"`latentdash train`, or load your own model with --checkpoint "
+                              f"package.module:function (a factory) or a TorchScript file")
     if int(ck.get("version", 0)) > VERSION:
         raise LatentdashError(f"{p} has checkpoint format version {ck.get('version')}, newer than this "
                               f"latentdash understands ({VERSION}); upgrade latentdash")
@@ -106,14 +95,6 @@ def read_checkpoint(path) -> dict:
         if key not in ck:
             raise LatentdashError(f"checkpoint {p} lacks '{key}'; it is damaged, re-train it")
     return ck
-
-
-def file_sha256(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def model_from_checkpoint_dict(ck: dict, name: str = "checkpoint"):

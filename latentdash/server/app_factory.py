@@ -12,14 +12,15 @@ from pathlib import Path
 
 import dash
 
+from .._cli_runner import STATUS_LOGGER
 from ..errors import LatentdashError
 from ..ui import callbacks
 from ..ui.catalog import Catalog
 from ..ui.layout import build_layout
 from .config import ServeConfig
-from .routes import register_routes
+from .routes import marks_start, register_routes
 
-log = logging.getLogger(__name__)
+status = logging.getLogger(STATUS_LOGGER)   # "preparing <model> on <dataset> ...", shown by the CLI
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 
 
@@ -46,6 +47,17 @@ class LatentdashDash(dash.Dash):
             kwargs["scripts"] = scripts[:m.start()] + swap + scripts[m.end():]
         return super().interpolate_index(**kwargs)
 
+    def callback(self, *args, **kwargs):
+        """Dash's `app.callback`, with each function wrapped so that the request records that it
+        started (routes.marks_start): the error handler tells a request Dash could not even
+        dispatch (the client's mistake: 400) from a failure once our code ran (a bug: 500)."""
+        register = super().callback(*args, **kwargs)
+
+        def decorator(func):
+            register(marks_start(func))
+            return func
+        return decorator
+
 
 def model_name(spec: str, taken: set[str]) -> str:
     p = Path(spec)
@@ -56,46 +68,24 @@ def model_name(spec: str, taken: set[str]) -> str:
     return name
 
 
-def shipped_atlas_for(model, dataset, params, checkpoint: Path | None):
-    """A shipped atlas (latentdash/shipped/<checkpoint stem>.<dataset id>.atlas.npz) when one
-    exists for exactly this checkpoint content, dataset and settings; else None."""
-    from ..atlas import atlas_key, load_atlas, shipped_atlas_path
-    if checkpoint is None:
-        return None
-    path = shipped_atlas_path().parent / f"{checkpoint.stem}.{dataset.id}.atlas.npz"
-    if not path.is_file():
-        return None
-    try:
-        atlas = load_atlas(path)
-        key, _ = atlas_key(model, dataset, params, checkpoint)
-    except LatentdashError as e:
-        log.warning("shipped atlas %s not used: %s", path, e)
-        return None
-    if atlas.key != key:
-        log.info("shipped atlas %s is for other settings or another version of %s; building one",
-                 path.name, checkpoint.name)
-        return None
-    return atlas
-
-
 def load_explorers(config: ServeConfig, progress=True) -> list:
     """One Explorer per checkpoint on config.dataset: a shipped or cached atlas when one matches,
     else built now (progress bars in the terminal)."""
-    from ..atlas import AtlasParams, get_or_build_atlas
+    from ..atlas import get_or_build_atlas, shipped_atlas_for
     from ..data import load_dataset
     from ..models import load_model
     from ..service import Explorer
     specs = config.checkpoint_list()
     dataset = load_dataset(config.dataset, data_root=config.data_root)   # fail fast: bad id or
     models = [(s, load_model(s)) for s in specs]                          # bad checkpoint
-    params = AtlasParams(methods=config.methods, dims=config.dims, limit=config.limit)
+    params = config.atlas_params()
     explorers, taken = [], set()
     for spec, model in models:
         name = model_name(spec, taken)
         taken.add(name)
         cp = Path(spec) if Path(spec).is_file() else None
         if progress:
-            print(f"latentdash: preparing {name} on {dataset.id} ...", flush=True)
+            status.info("preparing %s on %s ...", name, dataset.id)
         atlas = shipped_atlas_for(model, dataset, params, cp) or get_or_build_atlas(
             model, dataset, params, cache_dir=config.cache_dir, checkpoint_path=cp, progress=progress)
         explorers.append(Explorer(model, atlas, name))
@@ -110,11 +100,13 @@ def create_app(config: ServeConfig | None = None, explorers=None, progress=True)
     config = config or ServeConfig()
     if explorers is None:
         explorers = load_explorers(config, progress=progress)
+    if not explorers:
+        raise LatentdashError("no models to serve")
     catalog = Catalog(explorers, max_sliders=config.max_sliders)
     app = LatentdashDash(
         __name__, assets_folder=str(ASSETS), title="latentdash Explorer", update_title=None,
         suppress_callback_exceptions=True, serve_locally=True,
-        # assets/vendor/ holds our plotly.js bundle: served, but loaded on demand (clientside.js)
+        # assets/vendor/ holds our plotly.js bundle: served, but loaded on demand (assets/ld-2-plotly.js)
         assets_path_ignore=["vendor"],
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}])
     prefix = app.config.requests_pathname_prefix or "/"
@@ -122,7 +114,4 @@ def create_app(config: ServeConfig | None = None, explorers=None, progress=True)
     app.layout = build_layout(catalog, prefix=prefix)
     callbacks.register(app, catalog)
     register_routes(app.server, catalog, prefix=app.config.routes_pathname_prefix or "/")
-    app.server.config["LATENTDASH_CATALOG"] = catalog
-    if not explorers:
-        raise LatentdashError("no models to serve")
     return app

@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import argparse
 import errno
-import logging
 import socket
-import sys
 
+from .._cli_runner import run_cli
 from ..errors import LatentdashError
 from .config import ServeConfig, from_env
-
-log = logging.getLogger(__name__)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -85,31 +82,31 @@ def serve(config: ServeConfig) -> int:
         webbrowser.open(url)
     if config.server == "flask" or config.debug:
         app.run(host=config.host, port=config.port, debug=config.debug, use_reloader=False, threaded=True)
-        return 0
-    import waitress
-    # waitress: a production WSGI server in this process (no fork, so torch and the loaded atlases
-    # are shared by all threads); keep-alive connections, a fixed pool of worker threads
-    waitress.serve(app.server, host=config.host, port=config.port, threads=config.server_threads,
-                   ident="latentdash", _quiet=True)
-    return 0
+    else:
+        import waitress
+        # waitress: a production WSGI server in this process (no fork, so torch and the loaded
+        # atlases are shared by all threads); keep-alive connections, a fixed pool of worker threads
+        waitress.serve(app.server, host=config.host, port=config.port, threads=config.server_threads,
+                       ident="latentdash", _quiet=True)
+    # Both servers return only once stopped, and both swallow the Ctrl-C that stops them; re-raise
+    # it so that stopping the server ends like any interrupted command ("interrupted", exit 130).
+    raise KeyboardInterrupt
 
 
 def run(a) -> int:
     return serve(config_from_args(a))
 
 
-def main(argv=None) -> int:
-    """`python app.py [flags]`: same flags as `latentdash serve`."""
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of `python app.py`: the flags of `latentdash serve`, plus -v."""
     ap = argparse.ArgumentParser(prog="app.py", description="Serve the latentdash Explorer page.")
     add_arguments(ap)
-    ap.add_argument("-v", "--verbose", action="store_true")
-    a = ap.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if a.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
-    try:
-        return run(a)
-    except LatentdashError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 0
+    ap.add_argument("-v", "--verbose", action="store_true", help="log INFO messages too")
+    ap.set_defaults(func=run)
+    return ap
+
+
+def main(argv=None) -> int:
+    """`python app.py [flags]`: `latentdash serve` under another name (same runner: logging, one
+    `error: ...` line and exit 2 for a user error, `interrupted` and exit 130 on Ctrl-C)."""
+    return run_cli(build_parser(), argv)

@@ -7,16 +7,10 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
+from ..atlas.params import AtlasParams
+from ..atlas.shipped import CHECKPOINT_DIR, DEFAULT_CHECKPOINT, DEFAULT_DATASET, SHIPPED_CHECKPOINTS
 from ..errors import LatentdashError
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-CHECKPOINT_DIR = REPO_ROOT / "checkpoints"
-DEFAULT_CHECKPOINT = "fashion-vae-16.pt"
-# shipped checkpoints offered for model switching when none are given, in this order
-SHIPPED = ("fashion-vae-16.pt", "fashion-ae-16.pt", "fashion-pca-16.pt", "fashion-vae-2.pt")
-
 
 SERVERS = ("waitress", "flask")
 
@@ -24,7 +18,7 @@ SERVERS = ("waitress", "flask")
 @dataclass(frozen=True)
 class ServeConfig:
     checkpoints: tuple[str, ...] = ()          # model specs (first = default); () = shipped ones
-    dataset: str = "fashion-mnist-test"         # dataset id, e.g. fashion-mnist-test, fashion-mnist, npz:PATH
+    dataset: str = DEFAULT_DATASET              # dataset id, e.g. fashion-mnist-test, fashion-mnist, npz:PATH
     data_root: str | None = None                # where to look for dataset files
     host: str = "127.0.0.1"                     # interface to bind (0.0.0.0 to share on a network)
     port: int = 8050                            # TCP port
@@ -58,13 +52,16 @@ class ServeConfig:
         """The model specs to serve: the given ones, else the shipped checkpoints that exist."""
         if self.checkpoints:
             return list(self.checkpoints)
-        found = [str(CHECKPOINT_DIR / n) for n in SHIPPED if (CHECKPOINT_DIR / n).is_file()]
-        if not found or not found[0].endswith(DEFAULT_CHECKPOINT):
-            raise LatentdashError(f"the default checkpoint {CHECKPOINT_DIR / DEFAULT_CHECKPOINT} is missing; "
+        if not DEFAULT_CHECKPOINT.is_file():
+            raise LatentdashError(f"the default checkpoint {DEFAULT_CHECKPOINT} is missing; "
                                   f"run scripts/train_shipped.sh or pass --checkpoint PATH")
-        return found
+        return [str(CHECKPOINT_DIR / n) for n in SHIPPED_CHECKPOINTS if (CHECKPOINT_DIR / n).is_file()]
 
-    def replace(self, **kw) -> "ServeConfig":
+    def atlas_params(self):
+        """The atlas settings these flags ask for (the shipped atlases' when left at defaults)."""
+        return AtlasParams(methods=self.methods, dims=self.dims, limit=self.limit)
+
+    def replace(self, **kw) -> ServeConfig:
         return dataclasses.replace(self, **kw)
 
 
