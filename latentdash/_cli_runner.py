@@ -8,6 +8,7 @@
   for `serve` it is the normal way to stop, for the others it means the work was cut short (files
   are written atomically, so what was being written is not there; see fileio.atomic_write).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,8 +35,9 @@ class _StderrHandler(logging.StreamHandler):
 
 
 def setup_logging(verbose: bool = False) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     status = logging.getLogger(STATUS_LOGGER)
     status.setLevel(logging.INFO)
     if not any(isinstance(h, _StderrHandler) for h in status.handlers):

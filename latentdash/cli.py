@@ -3,6 +3,7 @@
 Every user error is a LatentdashError: printed as one line `error: ...`, exit status 2; Ctrl-C
 prints `interrupted`, exit status 130 (see _cli_runner.py, shared with `python app.py`).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,8 +16,7 @@ from .errors import LatentdashError
 
 def _add_train(sub):
     p = sub.add_parser("train", help="train a built-in model (or fit the PCA baseline)")
-    p.add_argument("--model", default="conv-vae",
-                   help="conv-vae | conv-ae | mlp-vae | mlp-ae | pca (default conv-vae)")
+    p.add_argument("--model", default="conv-vae", help="conv-vae | conv-ae | mlp-vae | mlp-ae | pca (default conv-vae)")
     p.add_argument("--latent-dim", type=int, default=16)
     p.add_argument("--dataset", default="fashion-mnist")
     p.add_argument("--data-root", default=None)
@@ -39,18 +39,20 @@ def cmd_train(a) -> int:
 
     from .data import load_dataset
     from .train import TrainConfig, save_trained, train_model
+
     if Path(a.out).exists() and not a.force:
         raise LatentdashError(f"{a.out} already exists; pass --force to overwrite it or choose another --out")
     ds = load_dataset(a.dataset, data_root=a.data_root, download=a.download or None)
-    cfg = TrainConfig(model=a.model, latent_dim=a.latent_dim, epochs=a.epochs,
-                      batch_size=a.batch_size, lr=a.lr, hidden=a.hidden, beta=a.beta,
-                      seed=a.seed, threads=a.threads, max_steps=a.max_steps)
+    names = ("model", "latent_dim", "epochs", "batch_size", "lr", "hidden", "beta", "seed", "threads", "max_steps")
+    cfg = TrainConfig(**{k: getattr(a, k) for k in names})
     _, payload = train_model(cfg, ds)
     payload["train"]["command"] = "latentdash " + " ".join(shlex.quote(s) for s in sys.argv[1:])
     save_trained(a.out, payload, force=a.force)
     m = payload["metrics"]
-    print(f"saved {a.out}: best epoch {payload['train']['best_epoch']}, test MSE {m['test_mse']:.4f}"
-          + (f", 5-NN acc {m['knn5_acc']:.3f} (pixels {m['pixel_knn5_acc']:.3f})" if "knn5_acc" in m else ""))
+    print(
+        f"saved {a.out}: best epoch {payload['train']['best_epoch']}, test MSE {m['test_mse']:.4f}"
+        + (f", 5-NN acc {m['knn5_acc']:.3f} (pixels {m['pixel_knn5_acc']:.3f})" if "knn5_acc" in m else "")
+    )
     return 0
 
 
@@ -62,12 +64,14 @@ def _add_info(sub):
 
 def cmd_info(a) -> int:
     from .info import describe
+
     print(describe(a.path))
     return 0
 
 
 def _add_precompute(sub):
     from .atlas import cli
+
     p = sub.add_parser("precompute", help="encode a dataset and build every map (the atlas)")
     cli.add_arguments(p)
     p.set_defaults(func=cli.run)
@@ -75,6 +79,7 @@ def _add_precompute(sub):
 
 def _add_serve(sub):
     from .server import cli
+
     p = sub.add_parser("serve", help="start the explorer page")
     cli.add_arguments(p)
     p.set_defaults(func=cli.run)

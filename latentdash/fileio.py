@@ -6,6 +6,7 @@ new one, never half of one. On any failure (an exception in the writer, a full d
 temp file is removed and the old file, if any, is left as it was; a process killed outright leaves
 only the hidden temp file, which `atlas.store.clean_stale_temps` sweeps away later.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -44,7 +45,7 @@ def atomic_write(path, writer: Callable[[BinaryIO], object]) -> Path:
             writer(f)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())      # mkstemp makes 0600; give the file normal permissions
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file normal permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

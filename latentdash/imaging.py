@@ -6,6 +6,7 @@ with CSS `image-rendering: pixelated`, which keeps pixels crisp and the payload 
 grey PNG is ~0.5 kB). `scale` upsamples with nearest-neighbour for places that can't use CSS
 (downloads, exports).
 """
+
 from __future__ import annotations
 
 import base64
@@ -27,8 +28,9 @@ def to_uint8(img) -> np.ndarray:
     a = np.asarray(img)
     if a.ndim == 3:
         if a.shape[0] not in (1, 3):
-            raise LatentdashError(f"image has {a.shape[0]} channels (shape {a.shape}); expected "
-                                  f"[C, H, W] with C = 1 or 3")
+            raise LatentdashError(
+                f"image has {a.shape[0]} channels (shape {a.shape}); expected [C, H, W] with C = 1 or 3"
+            )
         a = a[0] if a.shape[0] == 1 else a.transpose(1, 2, 0)
     elif a.ndim != 2:
         raise LatentdashError(f"image has rank {a.ndim} (shape {a.shape}); expected [C, H, W] or [H, W]")
@@ -69,19 +71,18 @@ def grid(images, cols: int | None = None, pad: int = 1, pad_value: float = 1.0) 
     """[N, C, H, W] -> one [C, rows*(H+pad)-pad, cols*(W+pad)-pad] image (row-major order)."""
     x = np.asarray(images)
     if x.ndim != 4 or x.shape[1] not in (1, 3) or len(x) == 0:
-        raise LatentdashError(f"grid needs a non-empty [N, C, H, W] batch with C = 1 or 3, got shape "
-                              f"{x.shape}")
+        raise LatentdashError(f"grid needs a non-empty [N, C, H, W] batch with C = 1 or 3, got shape {x.shape}")
     if x.dtype != np.uint8:
         x = np.clip(np.nan_to_num(x.astype(np.float32), nan=0.0), 0.0, 1.0)
     n, c, h, w = x.shape
     cols = int(cols or int(np.ceil(np.sqrt(n))))
     cols = max(1, min(cols, n))
     rows = int(np.ceil(n / cols))
-    fill = (np.uint8(round(pad_value * 255)) if x.dtype == np.uint8 else np.float32(pad_value))
+    fill = np.uint8(round(pad_value * 255)) if x.dtype == np.uint8 else np.float32(pad_value)
     out = np.full((c, rows * (h + pad) - pad, cols * (w + pad) - pad), fill, dtype=x.dtype)
     for k in range(n):
         r, q = divmod(k, cols)
-        out[:, r * (h + pad):r * (h + pad) + h, q * (w + pad):q * (w + pad) + w] = x[k]
+        out[:, r * (h + pad) : r * (h + pad) + h, q * (w + pad) : q * (w + pad) + w] = x[k]
     return out
 
 
@@ -93,6 +94,7 @@ def bar_chart_svg(values, labels=None, width: int = 560, height: int = 130) -> s
     """A small bar chart (one bar per value, blue >= 0, red < 0) as an SVG data URI: drawn by the
     browser as an image, so the inspector needs no second plotting library instance."""
     from xml.sax.saxutils import escape
+
     v = np.nan_to_num(np.asarray(values, np.float64).reshape(-1), nan=0.0)
     n = len(v)
     if n == 0:
@@ -109,22 +111,30 @@ def bar_chart_svg(values, labels=None, width: int = 560, height: int = 130) -> s
 
     step = pw / n
     bw = max(1.0, step * 0.8)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="10.5">',
-             f'<rect width="{width}" height="{height}" fill="white"/>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="10.5">',
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+    ]
     for t in sorted({lo, 0.0, hi}):
         parts.append(f'<text x="{left - 4}" y="{y(t) + 3.5:.1f}" text-anchor="end" fill="#555">{t:.2g}</text>')
-        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(t):.1f}" y2="{y(t):.1f}" '
-                     f'stroke="{"#888" if t == 0 else "#eee"}" stroke-width="1"/>')
-    every = max(1, int(np.ceil(n / (pw / 26))))     # thin the labels when they would collide
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y(t):.1f}" y2="{y(t):.1f}" '
+            f'stroke="{"#888" if t == 0 else "#eee"}" stroke-width="1"/>'
+        )
+    every = max(1, int(np.ceil(n / (pw / 26))))  # thin the labels when they would collide
     for i, val in enumerate(v):
         x = left + i * step + (step - bw) / 2
         y0, y1 = sorted((y(0.0), y(val)))
         colour = "#2166ac" if val >= 0 else "#b2182b"
-        parts.append(f'<rect x="{x:.1f}" y="{y0:.1f}" width="{bw:.1f}" height="{max(y1 - y0, 0.5):.1f}" '
-                     f'fill="{colour}"><title>{escape(labels[i])}: {val:.3f}</title></rect>')
+        parts.append(
+            f'<rect x="{x:.1f}" y="{y0:.1f}" width="{bw:.1f}" height="{max(y1 - y0, 0.5):.1f}" '
+            f'fill="{colour}"><title>{escape(labels[i])}: {val:.3f}</title></rect>'
+        )
         if i % every == 0:
-            parts.append(f'<text x="{x + bw / 2:.1f}" y="{height - 6}" text-anchor="middle" fill="#333">'
-                         f'{escape(labels[i])}</text>')
+            parts.append(
+                f'<text x="{x + bw / 2:.1f}" y="{height - 6}" text-anchor="middle" fill="#333">'
+                f"{escape(labels[i])}</text>"
+            )
     parts.append("</svg>")
     return "data:image/svg+xml;base64," + base64.b64encode("".join(parts).encode()).decode("ascii")

@@ -3,6 +3,7 @@
 Everything here is numpy in, numpy out, no model and no I/O, so it is trivially testable and can be
 reused by the page, a REST API or batch exports (traversals, arithmetic and prior grids fit here).
 """
+
 from __future__ import annotations
 
 import numpy as np

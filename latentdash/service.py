@@ -5,6 +5,7 @@ inference only; no per-user state). Every bad argument raises a one-line Latentd
 See docs/interfaces.md for the binding API and latentdash/atlas/placement.py for how new latents
 are placed on t-SNE / UMAP / pixel-space maps.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,11 +20,15 @@ class Explorer:
     def __init__(self, model, atlas: Atlas, name: str = "model"):
         d = int(model.latent_dim)
         if atlas.latents.shape[1] != d:
-            raise LatentdashError(f"atlas {atlas.key} has {atlas.latents.shape[1]}-D latents but the model "
-                                  f"{name!r} has latent_dim {d}; build the atlas for this model")
+            raise LatentdashError(
+                f"atlas {atlas.key} has {atlas.latents.shape[1]}-D latents but the model "
+                f"{name!r} has latent_dim {d}; build the atlas for this model"
+            )
         if tuple(atlas.thumbnails.shape[1:]) != tuple(model.image_shape):
-            raise LatentdashError(f"atlas images are {tuple(atlas.thumbnails.shape[1:])} but model {name!r} "
-                                  f"makes {tuple(model.image_shape)}; build the atlas for this model")
+            raise LatentdashError(
+                f"atlas images are {tuple(atlas.thumbnails.shape[1:])} but model {name!r} "
+                f"makes {tuple(model.image_shape)}; build the atlas for this model"
+            )
         self.model, self.atlas, self.name = model, atlas, name
         self.n = int(atlas.n)
         self.latent_dim = d
@@ -66,8 +71,10 @@ class Explorer:
 
     def encode(self, x) -> np.ndarray:
         if not getattr(self.model, "has_encoder", True):
-            raise LatentdashError(f"{self.name} is a generator without an encoder; it cannot encode "
-                                  f"images: pick points on the map or sample the prior instead")
+            raise LatentdashError(
+                f"{self.name} is a generator without an encoder; it cannot encode "
+                f"images: pick points on the map or sample the prior instead"
+            )
         return np.asarray(self.model.encode(self._as_images(x)), np.float32)
 
     def sample_prior(self, n: int, seed=None) -> np.ndarray:
@@ -86,8 +93,10 @@ class Explorer:
         map by their pixels: exact for pixel-pca, nearest dataset images for pixel-tsne/umap."""
         name = self._check_map(map_name)
         if not name.startswith("pixel-"):
-            raise LatentdashError(f"project_pixels places images on pixel-space maps; {name} is a latent "
-                                  f"map: use project(encode(images), {name!r})")
+            raise LatentdashError(
+                f"project_pixels places images on pixel-space maps; {name} is a latent "
+                f"map: use project(encode(images), {name!r})"
+            )
         x = self._as_images(images)
         return self._placer.project_pixels(x, name)
 
@@ -111,8 +120,7 @@ class Explorer:
             raise LatentdashError(f"neighbours takes one latent vector, got {len(z)}; call it per vector")
         k = int(k)
         if not 1 <= k <= self.n:
-            raise LatentdashError(f"k = {k} neighbours asked but the atlas has {self.n} items; "
-                                  f"use 1 <= k <= {self.n}")
+            raise LatentdashError(f"k = {k} neighbours asked but the atlas has {self.n} items; use 1 <= k <= {self.n}")
         idx, dist = self._placer.neighbours(z, k)
         return idx[0].astype(np.int64), dist[0].astype(np.float32)
 
@@ -135,8 +143,7 @@ class Explorer:
     # ------------------------------------------------------------------ checks
     def _check_map(self, map_name) -> str:
         if map_name not in self.atlas.maps:
-            raise LatentdashError(f"no map named {map_name!r}; this atlas has "
-                                  f"{', '.join(self.map_names)}")
+            raise LatentdashError(f"no map named {map_name!r}; this atlas has {', '.join(self.map_names)}")
         return map_name
 
     def _check_index(self, i) -> int:
@@ -155,8 +162,10 @@ class Explorer:
         if x.shape == self.image_shape:
             x = x[None]
         if x.ndim != 4 or tuple(x.shape[1:]) != self.image_shape or len(x) == 0:
-            raise LatentdashError(f"images must have shape [n, {', '.join(map(str, self.image_shape))}], "
-                                  f"got {list(x.shape)}; resize them to the model's image shape")
+            raise LatentdashError(
+                f"images must have shape [n, {', '.join(map(str, self.image_shape))}], "
+                f"got {list(x.shape)}; resize them to the model's image shape"
+            )
         if not np.isfinite(x).all():
             raise LatentdashError("images contain NaN or infinite values; pass pixels in [0, 1]")
         return np.clip(x, 0.0, 1.0)
@@ -170,9 +179,11 @@ class Explorer:
             z = z[None]
         if z.ndim != 2 or z.shape[1] != self.latent_dim or len(z) == 0:
             got = z.shape[-1] if z.ndim >= 1 else 1
-            raise LatentdashError(f"latent vector has length {got} (shape {list(z.shape)}) but this model's "
-                                  f"latent size is {self.latent_dim}; pass [{self.latent_dim}] or "
-                                  f"[n, {self.latent_dim}]")
+            raise LatentdashError(
+                f"latent vector has length {got} (shape {list(z.shape)}) but this model's "
+                f"latent size is {self.latent_dim}; pass [{self.latent_dim}] or "
+                f"[n, {self.latent_dim}]"
+            )
         if not np.isfinite(z).all():
             raise LatentdashError("latent vector contains NaN or infinite values; pass finite numbers")
         return np.ascontiguousarray(z)

@@ -5,6 +5,7 @@ pixel maps). Written compressed to latentdash/shipped/ (the cache copy stays unc
 
     .venv/bin/python scripts/build_shipped_atlas.py [--checkpoint PATH] [--cache-dir DIR]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,13 +33,13 @@ def main() -> int:
     model = load_model(a.checkpoint)
     ds = load_dataset(DEFAULT_DATASET)
     with tempfile.TemporaryDirectory() as tmp:
-        atlas = get_or_build_atlas(model, ds, default_params(), cache_dir=a.cache_dir or tmp,
-                                   checkpoint_path=a.checkpoint, progress=True)
+        atlas = get_or_build_atlas(
+            model, ds, default_params(), cache_dir=a.cache_dir or tmp, checkpoint_path=a.checkpoint, progress=True
+        )
         name = f"{Path(a.checkpoint).stem}.{DEFAULT_DATASET}.atlas.npz"
         out = save_atlas(atlas, shipped_atlas_path().parent / name, compress=True)
     load_atlas(out)  # verify what was written
-    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - t0:.0f} s; "
-          f"key {atlas.key}")
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - t0:.0f} s; key {atlas.key}")
     return 0
 
 

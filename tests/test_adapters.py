@@ -11,7 +11,8 @@ from latentdash.models import load_model
 
 @pytest.fixture
 def factory_module(tmp_path, monkeypatch):
-    (tmp_path / "mymodels.py").write_text(textwrap.dedent("""
+    (tmp_path / "mymodels.py").write_text(
+        textwrap.dedent("""
         import torch
         from torch import nn
 
@@ -39,7 +40,8 @@ def factory_module(tmp_path, monkeypatch):
             return Gen()
         def missing_attr():
             return object()
-    """))
+    """)
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     yield
     sys.modules.pop("mymodels", None)
@@ -61,10 +63,15 @@ def test_factory_generator_without_encoder(factory_module):
         m.encode(np.zeros((1, 1, 8, 8), np.float32))
 
 
-@pytest.mark.parametrize("name, msg", [("out_of_range", r"expected images in \[0, 1\]"),
-                                       ("wrong_shape", "decode returned shape"),
-                                       ("missing_attr", "without 'decode'"),
-                                       ("nonexistent", "cannot import factory")])
+@pytest.mark.parametrize(
+    "name, msg",
+    [
+        ("out_of_range", r"expected images in \[0, 1\]"),
+        ("wrong_shape", "decode returned shape"),
+        ("missing_attr", "without 'decode'"),
+        ("nonexistent", "cannot import factory"),
+    ],
+)
 def test_factory_validation_errors(factory_module, name, msg):
     with pytest.raises(LatentdashError, match=msg):
         load_model(f"mymodels:{name}")
@@ -102,6 +109,7 @@ def test_torchscript_without_decode(tmp_path):
     class NoDecode(torch.nn.Module):
         def forward(self, x):
             return x
+
     p = tmp_path / "nodecode.ts"
     torch.jit.save(torch.jit.script(NoDecode()), str(p))
     with pytest.raises(LatentdashError, match="no decode method"):

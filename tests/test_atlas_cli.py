@@ -1,4 +1,5 @@
 """`latentdash precompute` and `latentdash info ARTIFACT` through the real command line."""
+
 from __future__ import annotations
 
 import subprocess
@@ -26,12 +27,12 @@ def run(capsys):
         rc = main([str(a) for a in args])
         out = capsys.readouterr()
         return Result(rc, out.out, out.err)
+
     return _run
 
 
 def run_process(*args):
-    return subprocess.run([sys.executable, "-m", "latentdash.cli", *args], capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "latentdash.cli", *args], capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -46,19 +47,48 @@ def _artifacts(cache):
 
 def test_precompute_builds_once_then_finds_it(ckpt, tmp_path, run):
     cache = tmp_path / "c"
-    args = ["precompute", "--checkpoint", ckpt, "--dataset", "digits", "--limit", "400",
-            "--dims", "2", "--perplexity", "10", "--n-neighbors", "10", "--cache-dir", str(cache)]
+    args = [
+        "precompute",
+        "--checkpoint",
+        ckpt,
+        "--dataset",
+        "digits",
+        "--limit",
+        "400",
+        "--dims",
+        "2",
+        "--perplexity",
+        "10",
+        "--n-neighbors",
+        "10",
+        "--cache-dir",
+        str(cache),
+    ]
     r = run(*args)
     assert r.returncode == 0, r.stderr
-    for stage in ("encode", "PCA latent", "kNN graph", "UMAP latent 2d", "t-SNE latent 2d",
-                  "t-SNE pixel 2d", "metrics latent", "100%"):
+    for stage in (
+        "encode",
+        "PCA latent",
+        "kNN graph",
+        "UMAP latent 2d",
+        "t-SNE latent 2d",
+        "t-SNE pixel 2d",
+        "metrics latent",
+        "100%",
+    ):
         assert stage in r.stderr, stage
-    assert "<" in r.stderr                                # tqdm's elapsed<remaining (ETA)
+    assert "<" in r.stderr  # tqdm's elapsed<remaining (ETA)
     (path,) = _artifacts(cache)
     assert f"atlas written: {path}" in r.stdout
     a = load_atlas(path)
-    assert a.n == 400 and set(a.maps) == {"latent-pca-2d", "latent-tsne-2d", "latent-umap-2d",
-                                          "pixel-pca-2d", "pixel-tsne-2d", "pixel-umap-2d"}
+    assert a.n == 400 and set(a.maps) == {
+        "latent-pca-2d",
+        "latent-tsne-2d",
+        "latent-umap-2d",
+        "pixel-pca-2d",
+        "pixel-tsne-2d",
+        "pixel-umap-2d",
+    }
     assert a.meta["params"]["perplexity"] == 10 and a.meta["params"]["n_neighbors"] == 10
     mtime = path.stat().st_mtime_ns
     r2 = run(*args)
@@ -72,8 +102,16 @@ def test_precompute_builds_once_then_finds_it(ckpt, tmp_path, run):
 
     info = run("info", str(path))
     assert info.returncode == 0, info.stderr
-    for word in ("trust", "knn acc", "latent-tsne-2d", "pixel-umap-2d", "5-NN label accuracy",
-                 "exact, all points", "digits", "stratified subset of 400"):
+    for word in (
+        "trust",
+        "knn acc",
+        "latent-tsne-2d",
+        "pixel-umap-2d",
+        "5-NN label accuracy",
+        "exact, all points",
+        "digits",
+        "stratified subset of 400",
+    ):
         assert word in info.stdout, word
     row = next(ln for ln in info.stdout.splitlines() if ln.strip().startswith("latent-umap-2d"))
     assert f"{a.metrics['maps']['latent-umap-2d']['trustworthiness']:.4f}" in row
@@ -99,8 +137,18 @@ def test_precompute_generator_needs_no_dataset(tmp_path, run):
     ts = tmp_path / "gen.ts"
     torch.jit.save(m, str(ts))
     cache = tmp_path / "c"
-    r = run("precompute", "--checkpoint", str(ts), "--limit", "200", "--methods", "pca", "--quiet",
-            "--cache-dir", str(cache))
+    r = run(
+        "precompute",
+        "--checkpoint",
+        str(ts),
+        "--limit",
+        "200",
+        "--methods",
+        "pca",
+        "--quiet",
+        "--cache-dir",
+        str(cache),
+    )
     assert r.returncode == 0, r.stderr
     (path,) = _artifacts(cache)
     a = load_atlas(path)
@@ -108,16 +156,19 @@ def test_precompute_generator_needs_no_dataset(tmp_path, run):
     assert np.isfinite(a.maps["latent-pca-2d"]).all()
 
 
-@pytest.mark.parametrize("args, msg", [
-    (["--methods", "pca,lle"], "unknown method lle"),
-    (["--dims", "2,4"], "unsupported dims 4"),
-    (["--dims", "two"], "comma-separated"),
-    (["--metric", "jaccard"], "unknown metric"),
-    (["--limit", "120", "--perplexity", "40"], "perplexity 40 is too large for 120 items"),
-    (["--limit", "120", "--n-neighbors", "120", "--methods", "umap"], "n_neighbors 120 must be smaller"),
-    (["--limit", "2"], "too small"),
-    (["--dataset", "imagenet"], "unknown dataset"),
-])
+@pytest.mark.parametrize(
+    "args, msg",
+    [
+        (["--methods", "pca,lle"], "unknown method lle"),
+        (["--dims", "2,4"], "unsupported dims 4"),
+        (["--dims", "two"], "comma-separated"),
+        (["--metric", "jaccard"], "unknown metric"),
+        (["--limit", "120", "--perplexity", "40"], "perplexity 40 is too large for 120 items"),
+        (["--limit", "120", "--n-neighbors", "120", "--methods", "umap"], "n_neighbors 120 must be smaller"),
+        (["--limit", "2"], "too small"),
+        (["--dataset", "imagenet"], "unknown dataset"),
+    ],
+)
 def test_precompute_bad_input(ckpt, tmp_path, args, msg, run):
     cache = tmp_path / "c"
     r = run("precompute", "--checkpoint", ckpt, "--dataset", "digits", "--cache-dir", str(cache), *args)
@@ -139,35 +190,56 @@ def test_precompute_dataset_of_two_images(ckpt, tmp_path, run):
 
 def test_precompute_read_only_cache(ckpt, tmp_path, run):
     from tests._atlas_helpers import tmpfs
+
     ro = tmp_path / "ro"
     with tmpfs(ro, ro=True) as ok:
         if not ok:
             pytest.skip("cannot mount a read-only tmpfs here (needs root)")
-        r = run("precompute", "--checkpoint", ckpt, "--dataset", "digits", "--methods", "pca",
-                "--cache-dir", str(ro))
+        r = run("precompute", "--checkpoint", ckpt, "--dataset", "digits", "--methods", "pca", "--cache-dir", str(ro))
         assert r.returncode == 2 and "cannot write to cache directory" in r.stderr
-        assert "encode" not in r.stderr                      # refused before any work
+        assert "encode" not in r.stderr  # refused before any work
 
 
 def test_info_on_a_corrupt_artifact(ckpt, tmp_path, run):
     cache = tmp_path / "c"
-    r = run("precompute", "--checkpoint", ckpt, "--dataset", "digits", "--methods", "pca", "--quiet",
-            "--cache-dir", str(cache))
+    r = run(
+        "precompute",
+        "--checkpoint",
+        ckpt,
+        "--dataset",
+        "digits",
+        "--methods",
+        "pca",
+        "--quiet",
+        "--cache-dir",
+        str(cache),
+    )
     assert r.returncode == 0, r.stderr
     (path,) = _artifacts(cache)
     path.write_bytes(path.read_bytes()[:-100])
     info = run("info", str(path))
     assert info.returncode == 2 and "truncated or corrupt" in info.stderr
-    again = run("precompute", "--checkpoint", ckpt, "--dataset", "digits", "--methods", "pca", "--quiet",
-                "--cache-dir", str(cache))
+    again = run(
+        "precompute",
+        "--checkpoint",
+        ckpt,
+        "--dataset",
+        "digits",
+        "--methods",
+        "pca",
+        "--quiet",
+        "--cache-dir",
+        str(cache),
+    )
     assert again.returncode == 0 and "atlas written" in again.stdout
     assert "rebuilding" in again.stderr
     load_atlas(path)
 
 
 def test_exit_status_and_one_line_error_from_a_real_process(ckpt, tmp_path):
-    r = run_process("precompute", "--checkpoint", ckpt, "--dataset", "digits", "--dims", "5",
-                    "--cache-dir", str(tmp_path / "c"))
+    r = run_process(
+        "precompute", "--checkpoint", ckpt, "--dataset", "digits", "--dims", "5", "--cache-dir", str(tmp_path / "c")
+    )
     assert r.returncode == 2
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
     assert lines == ["error: unsupported dims 5; use 2, 3 or 2,3"]

@@ -182,7 +182,10 @@ def test_dragging_a_slider_decodes_while_moving(page, live_server):
     page.evaluate("""() => { window.__srcs = new Set();
         new MutationObserver(() => window.__srcs.add(document.getElementById('current-img').src))
           .observe(document.getElementById('current-img'), {attributes: true, attributeFilter: ['src']}); }""")
-    marker_pos = "() => { const m = document.getElementById('map-marker'); return [m.style.display, m.style.left, m.style.top]; }"
+    marker_pos = (
+        "() => { const m = document.getElementById('map-marker');"
+        " return [m.style.display, m.style.left, m.style.top]; }"
+    )
     page.wait_for_function("() => document.getElementById('map-marker').style.display === 'block'")
     marker0 = page.evaluate(marker_pos)
     thumb = page.locator(".ld-sliders [role=slider]").first

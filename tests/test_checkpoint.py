@@ -121,7 +121,7 @@ c.save_checkpoint({str(out)!r}, ck)
     r = subprocess.run([sys.executable, "-c", code])
     assert r.returncode == 9
     assert not out.exists()
-    left = [f.name for f in tmp_path.iterdir()]       # only the hidden, whole temp file
+    left = [f.name for f in tmp_path.iterdir()]  # only the hidden, whole temp file
     assert len(left) == 1 and left[0].startswith(".killed.pt.") and left[0].endswith(".tmp")
 
 
@@ -130,6 +130,6 @@ def test_unwritable_out_is_one_line(tiny_vae_ckpt, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_bytes(b"x")
     with pytest.raises(LatentdashError, match="cannot write .*--out") as e:
-        save_checkpoint(blocker / "sub" / "m.pt", ck)      # its folder would be inside a file
+        save_checkpoint(blocker / "sub" / "m.pt", ck)  # its folder would be inside a file
     assert "\n" not in str(e.value)
     assert [f.name for f in tmp_path.iterdir()] == ["file"]

@@ -22,6 +22,7 @@ def test_bundled_fashion_test(fashion_test):
 
 def test_bundled_licence_is_shipped():
     from importlib import resources
+
     text = (resources.files("latentdash.data") / "bundled" / "LICENSE-fashion-mnist.txt").read_text()
     assert "MIT" in text and "Zalando" in text
 
@@ -60,8 +61,12 @@ def test_mnist_from_data_root(tmp_path):
 def test_truncated_idx(tmp_path):
     root = tmp_path / "mnist"
     root.mkdir()
-    for name, shape in (("train-images-idx3-ubyte.gz", (30, 28, 28)), ("train-labels-idx1-ubyte.gz", (30,)),
-                        ("t10k-images-idx3-ubyte.gz", (10, 28, 28)), ("t10k-labels-idx1-ubyte.gz", (10,))):
+    for name, shape in (
+        ("train-images-idx3-ubyte.gz", (30, 28, 28)),
+        ("train-labels-idx1-ubyte.gz", (30,)),
+        ("t10k-images-idx3-ubyte.gz", (10, 28, 28)),
+        ("t10k-labels-idx1-ubyte.gz", (10,)),
+    ):
         _write_idx(root / name, np.zeros(shape))
     raw = gzip.decompress((root / "t10k-images-idx3-ubyte.gz").read_bytes())
     (root / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(raw[:-100]))
@@ -79,8 +84,9 @@ def test_mnist_missing_names_every_place(tmp_path, monkeypatch):
     assert "--download" in msg and "\n" not in msg
 
 
-@pytest.mark.skipif(not (DEBIAN_FASHION and __import__("os").path.isdir(DEBIAN_FASHION)),
-                    reason="dataset-fashion-mnist not installed")
+@pytest.mark.skipif(
+    not (DEBIAN_FASHION and __import__("os").path.isdir(DEBIAN_FASHION)), reason="dataset-fashion-mnist not installed"
+)
 def test_full_fashion_mnist_from_debian():
     ds = load_dataset("fashion-mnist")
     assert len(ds) == 70_000 and ds.n_train == 60_000
@@ -105,12 +111,15 @@ def test_npz_round_trip(tmp_path):
     assert ds.images.shape == (5, 3, 8, 8) and ds.labels is None
 
 
-@pytest.mark.parametrize("arrays, msg", [
-    ({"pixels": np.zeros((3, 8, 8))}, "no 'images' array"),
-    ({"images": np.zeros((3, 8, 8)), "labels": np.zeros(5)}, "one label per image"),
-    ({"images": np.zeros((3, 8))}, "rank 2"),
-    ({"images": np.zeros((2, 3, 4, 5, 6))}, "rank 5"),
-])
+@pytest.mark.parametrize(
+    "arrays, msg",
+    [
+        ({"pixels": np.zeros((3, 8, 8))}, "no 'images' array"),
+        ({"images": np.zeros((3, 8, 8)), "labels": np.zeros(5)}, "one label per image"),
+        ({"images": np.zeros((3, 8))}, "rank 2"),
+        ({"images": np.zeros((2, 3, 4, 5, 6))}, "rank 5"),
+    ],
+)
 def test_npz_bad_inputs(tmp_path, arrays, msg):
     p = tmp_path / "bad.npz"
     np.savez(p, **arrays)

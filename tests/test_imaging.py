@@ -1,4 +1,5 @@
 """imaging: arrays -> PNG bytes / data URIs / grids."""
+
 import base64
 import io
 
@@ -81,9 +82,10 @@ def test_bad_grid_and_scale():
 
 def test_bar_chart_svg():
     import xml.etree.ElementTree as ET
+
     uri = imaging.bar_chart_svg([1.0, -2.0, 0.5], ["a", "b", "<c>"])
     assert uri.startswith("data:image/svg+xml;base64,")
-    root = ET.fromstring(base64.b64decode(uri.split(",", 1)[1]))   # well-formed XML
+    root = ET.fromstring(base64.b64decode(uri.split(",", 1)[1]))  # well-formed XML
     bars = [r for r in root.iter("{http://www.w3.org/2000/svg}rect") if r.get("fill") != "white"]
     assert [b.get("fill") for b in bars] == ["#2166ac", "#b2182b", "#2166ac"]
     heights = [float(b.get("height")) for b in bars]

@@ -1,4 +1,5 @@
 """latent_ops: interpolation, pixel blends and slider bases (pure numpy)."""
+
 import numpy as np
 import pytest
 
@@ -40,8 +41,7 @@ def test_slerp_orthogonal_unit_vectors_stays_on_sphere():
     np.testing.assert_allclose(p[1], [np.sqrt(0.5), np.sqrt(0.5), 0], atol=1e-6)
 
 
-@pytest.mark.parametrize("a,b", [(np.zeros(4), np.ones(4)), (np.ones(4), 2 * np.ones(4)),
-                                 (np.ones(4), -np.ones(4))])
+@pytest.mark.parametrize("a,b", [(np.zeros(4), np.ones(4)), (np.ones(4), 2 * np.ones(4)), (np.ones(4), -np.ones(4))])
 def test_slerp_degenerate_falls_back_to_lerp(a, b):
     np.testing.assert_allclose(lo.slerp(a, b, 5), lo.lerp(a, b, 5), atol=1e-6)
 
@@ -62,8 +62,7 @@ def test_pixel_blend():
         lo.pixel_blend(xa, np.ones((1, 3, 3)), 3)
 
 
-@pytest.mark.parametrize("bad", [[1, 2], [1, 2, float("nan")], [1, 2, float("inf")], "abc",
-                                 [[1, 2, 3]], [1, 2, 1e9]])
+@pytest.mark.parametrize("bad", [[1, 2], [1, 2, float("nan")], [1, 2, float("inf")], "abc", [[1, 2, 3]], [1, 2, 1e9]])
 def test_as_vector_rejects(bad):
     with pytest.raises(LatentdashError) as e:
         lo.as_vector(bad, 3)

@@ -1,5 +1,6 @@
 """Explorer (latentdash/service.py) on a real atlas: placement, inverse maps, neighbours, items,
 and a one-line LatentdashError for every bad argument."""
+
 from __future__ import annotations
 
 import threading
@@ -61,9 +62,8 @@ def test_project_pixels_places_images_on_pixel_maps(ex):
         got = ex.project_pixels(imgs, name)
         for j, i in enumerate(items):
             assert np.linalg.norm(got[j] - c[i]) <= _radius5(c, i) + 1e-4, (name, i)
-    np.testing.assert_allclose(ex.project_pixels(imgs, "pixel-pca-2d"), ex.coords("pixel-pca-2d")[items],
-                               atol=1e-4)
-    rec = ex.decode(ex.latents[items])                  # reconstructions go where their pixels are
+    np.testing.assert_allclose(ex.project_pixels(imgs, "pixel-pca-2d"), ex.coords("pixel-pca-2d")[items], atol=1e-4)
+    rec = ex.decode(ex.latents[items])  # reconstructions go where their pixels are
     assert np.isfinite(ex.project_pixels(rec, "pixel-umap-2d")).all()
     with pytest.raises(LatentdashError, match="pixel-space maps"):
         ex.project_pixels(imgs, "latent-umap-2d")
@@ -85,16 +85,19 @@ def test_unproject_nonlinear_maps_anywhere(ex):
         c = ex.coords(name)
         z = ex.unproject(c[7], name)
         assert z.shape == (8,) and z.dtype == np.float32
-        np.testing.assert_allclose(z, ex.latents[7], atol=1e-5)       # on an item: that item
-        far = c.max(0) + 10 * (c.max(0) - c.min(0))                     # far outside the map
+        np.testing.assert_allclose(z, ex.latents[7], atol=1e-5)  # on an item: that item
+        far = c.max(0) + 10 * (c.max(0) - c.min(0))  # far outside the map
         zf = ex.unproject(far, name)
         assert np.isfinite(zf).all()
-        mid = ex.unproject(c.mean(0), name)                             # empty space is fine
+        mid = ex.unproject(c.mean(0), name)  # empty space is fine
         assert np.isfinite(mid).all()
         # round trip on a t-SNE/UMAP map lands near where we started
         idx = np.random.default_rng(1).choice(ex.n, 30, replace=False)
-        back = ex.project(np.stack([ex.unproject(c[i] + 1e-3, name) for i in idx]), name) if \
-            name.startswith("latent") else None
+        back = (
+            ex.project(np.stack([ex.unproject(c[i] + 1e-3, name) for i in idx]), name)
+            if name.startswith("latent")
+            else None
+        )
         if back is not None:
             ok = [np.linalg.norm(back[j] - c[i]) <= _radius5(c, i) for j, i in enumerate(idx)]
             assert np.mean(ok) >= 0.9
@@ -103,6 +106,7 @@ def test_unproject_nonlinear_maps_anywhere(ex):
 def test_raw_map_of_a_two_dimensional_model(tmp_path):
     from latentdash.atlas import AtlasParams, get_or_build_atlas
     from tests._atlas_helpers import digits, pca_model
+
     ds = digits()
     m = pca_model(ds, 2)
     a = get_or_build_atlas(m, ds, AtlasParams(methods="pca", dims="2"), cache_dir=tmp_path, progress=False)
@@ -134,27 +138,30 @@ def test_items_decode_encode_sample(ex):
     assert s.shape == (5, 8) and np.array_equal(s, ex.sample_prior(5, seed=0))
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda e: e.project(np.zeros(7), "latent-umap-2d"), "length 7"),
-    (lambda e: e.project(np.zeros((2, 9)), "latent-umap-2d"), "length 9"),
-    (lambda e: e.project(np.full(8, np.nan), "latent-umap-2d"), "NaN"),
-    (lambda e: e.project(np.array([np.inf] + [0] * 7), "latent-pca-2d"), "NaN or infinite"),
-    (lambda e: e.project(np.zeros(8), "latent-isomap-2d"), "no map named"),
-    (lambda e: e.unproject([0, 0], "nope"), "no map named"),
-    (lambda e: e.unproject([0, 0], "latent-umap-3d"), "2-D maps only"),
-    (lambda e: e.unproject([0, 0, 0], "latent-umap-2d"), "2 coordinates"),
-    (lambda e: e.unproject([np.nan, 0], "latent-umap-2d"), "not finite"),
-    (lambda e: e.neighbours(np.zeros(3), 5), "latent size is 8"),
-    (lambda e: e.neighbours(np.zeros(8), 0), "neighbours asked"),
-    (lambda e: e.neighbours(np.zeros(8), 5000), "neighbours asked"),
-    (lambda e: e.thumbnail(1797), "out of range"),
-    (lambda e: e.thumbnail(-1), "out of range"),
-    (lambda e: e.image01("x"), "not an integer"),
-    (lambda e: e.label_name(2.5), "not an integer"),
-    (lambda e: e.coords("latent-tsne-4d"), "no map named"),
-    (lambda e: e.decode([[1, 2]]), "latent size is 8"),
-    (lambda e: e.encode(np.zeros((1, 1, 9, 9))), "shape"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda e: e.project(np.zeros(7), "latent-umap-2d"), "length 7"),
+        (lambda e: e.project(np.zeros((2, 9)), "latent-umap-2d"), "length 9"),
+        (lambda e: e.project(np.full(8, np.nan), "latent-umap-2d"), "NaN"),
+        (lambda e: e.project(np.array([np.inf] + [0] * 7), "latent-pca-2d"), "NaN or infinite"),
+        (lambda e: e.project(np.zeros(8), "latent-isomap-2d"), "no map named"),
+        (lambda e: e.unproject([0, 0], "nope"), "no map named"),
+        (lambda e: e.unproject([0, 0], "latent-umap-3d"), "2-D maps only"),
+        (lambda e: e.unproject([0, 0, 0], "latent-umap-2d"), "2 coordinates"),
+        (lambda e: e.unproject([np.nan, 0], "latent-umap-2d"), "not finite"),
+        (lambda e: e.neighbours(np.zeros(3), 5), "latent size is 8"),
+        (lambda e: e.neighbours(np.zeros(8), 0), "neighbours asked"),
+        (lambda e: e.neighbours(np.zeros(8), 5000), "neighbours asked"),
+        (lambda e: e.thumbnail(1797), "out of range"),
+        (lambda e: e.thumbnail(-1), "out of range"),
+        (lambda e: e.image01("x"), "not an integer"),
+        (lambda e: e.label_name(2.5), "not an integer"),
+        (lambda e: e.coords("latent-tsne-4d"), "no map named"),
+        (lambda e: e.decode([[1, 2]]), "latent size is 8"),
+        (lambda e: e.encode(np.zeros((1, 1, 9, 9))), "shape"),
+    ],
+)
 def test_bad_arguments_raise_one_line_errors(ex, call, match):
     with pytest.raises(LatentdashError, match=match) as info:
         call(ex)
@@ -163,6 +170,7 @@ def test_bad_arguments_raise_one_line_errors(ex, call, match):
 
 def test_explorer_refuses_a_mismatched_model(ex):
     from tests._atlas_helpers import digits, pca_model
+
     with pytest.raises(LatentdashError, match="latent_dim 5"):
         Explorer(pca_model(digits(), 5), ex.atlas, "other")
 
@@ -180,7 +188,7 @@ def test_concurrent_calls_agree(ex):
                 if n.endswith("2d"):
                     ex.unproject(want[n][0], n)
             ex.neighbours(z[0], 5)
-        except Exception as e:   # pragma: no cover - reported below
+        except Exception as e:  # pragma: no cover - reported below
             errors.append(repr(e))
 
     threads = [threading.Thread(target=work) for _ in range(8)]

@@ -1,4 +1,5 @@
 """Each shipped checkpoint loads, fits the size budget, and still meets its recorded metrics."""
+
 import numpy as np
 import pytest
 
@@ -7,8 +8,12 @@ from latentdash.models import load_checkpoint
 
 from .conftest import CHECKPOINTS
 
-SHIPPED = {"fashion-vae-16.pt": ("conv-vae", 16), "fashion-ae-16.pt": ("conv-ae", 16),
-           "fashion-vae-2.pt": ("conv-vae", 2), "fashion-pca-16.pt": ("pca", 16)}
+SHIPPED = {
+    "fashion-vae-16.pt": ("conv-vae", 16),
+    "fashion-ae-16.pt": ("conv-ae", 16),
+    "fashion-vae-2.pt": ("conv-vae", 2),
+    "fashion-pca-16.pt": ("pca", 16),
+}
 
 
 @pytest.mark.parametrize("name", sorted(SHIPPED))
@@ -24,7 +29,7 @@ def test_shipped_checkpoint_holds_its_metrics(name, fashion_test):
     x = fashion_test.float_images(np.arange(rec["n"]))
     z = m.encode(x)
     assert abs(float(reconstruction_mse(m, x).mean()) - rec["mse"]) < 1e-4
-    assert abs(knn_accuracy(z, fashion_test.labels[:rec["n"]], 5) - rec["knn5_loo"]) < 0.005
+    assert abs(knn_accuracy(z, fashion_test.labels[: rec["n"]], 5) - rec["knn5_loo"]) < 0.005
     out = m.decode(m.sample_prior(16, seed=0))
     assert out.min() >= 0 and out.max() <= 1
 

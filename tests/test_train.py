@@ -33,9 +33,14 @@ def test_pca_baseline(digits):
     assert payload["metrics"]["test_mse"] < 0.05
 
 
-@pytest.mark.parametrize("kw, msg", [({"model": "gan"}, "unknown model 'gan'"),
-                                     ({"latent_dim": 1}, "latent-dim must be >= 2"),
-                                     ({"epochs": 0}, "epochs must be >= 1")])
+@pytest.mark.parametrize(
+    "kw, msg",
+    [
+        ({"model": "gan"}, "unknown model 'gan'"),
+        ({"latent_dim": 1}, "latent-dim must be >= 2"),
+        ({"epochs": 0}, "epochs must be >= 1"),
+    ],
+)
 def test_bad_config(digits, kw, msg):
     with pytest.raises(LatentdashError, match=msg):
         train_model(TrainConfig(**kw), digits, progress=False)

@@ -7,15 +7,26 @@ state and quality metrics, cached on disk as one checksummed artifact.
 Names are imported lazily, so `import latentdash.atlas.store` (reading artifacts) does not pull
 in torch or the projection libraries.
 """
+
 from importlib import import_module
 
 _EXPORTS = {
-    "atlas_key": "build", "build_atlas": "build", "get_or_build_atlas": "build",
-    "METHODS": "params", "AtlasParams": "params", "map_name": "params", "parse_map_name": "params",
+    "atlas_key": "build",
+    "build_atlas": "build",
+    "get_or_build_atlas": "build",
+    "METHODS": "params",
+    "AtlasParams": "params",
+    "map_name": "params",
+    "parse_map_name": "params",
     "planned_maps": "params",
-    "DEFAULT_CHECKPOINT": "shipped", "DEFAULT_DATASET": "shipped", "shipped_atlas_for": "shipped",
+    "DEFAULT_CHECKPOINT": "shipped",
+    "DEFAULT_DATASET": "shipped",
+    "shipped_atlas_for": "shipped",
     "shipped_atlas_path": "shipped",
-    "Atlas": "store", "CorruptArtifact": "store", "load_atlas": "store", "resolve_cache_dir": "store",
+    "Atlas": "store",
+    "CorruptArtifact": "store",
+    "load_atlas": "store",
+    "resolve_cache_dir": "store",
 }
 __all__ = sorted(_EXPORTS)
 

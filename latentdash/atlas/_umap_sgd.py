@@ -1,6 +1,7 @@
 """The UMAP SGD epoch kernel (umap-learn's `_optimize_layout_euclidean_single_epoch`, serial,
 move_other=True), compiled with numba `cache=True` so the compile happens once per machine.
 Import this module only after `projections.numba_cache_dir()` has set NUMBA_CACHE_DIR."""
+
 import numba
 import numpy as np
 
@@ -29,8 +30,22 @@ def _rand(state, j):
 
 
 @numba.njit(cache=True, fastmath=True)
-def optimize_epoch(emb, head, tail, n_vertices, epochs_per_sample, a, b, state, gamma, alpha,
-                   epochs_per_negative_sample, epoch_of_next_negative_sample, epoch_of_next_sample, n):
+def optimize_epoch(
+    emb,
+    head,
+    tail,
+    n_vertices,
+    epochs_per_sample,
+    a,
+    b,
+    state,
+    gamma,
+    alpha,
+    epochs_per_negative_sample,
+    epoch_of_next_negative_sample,
+    epoch_of_next_sample,
+    n,
+):
     dim = emb.shape[1]
     for i in range(epochs_per_sample.shape[0]):
         if epoch_of_next_sample[i] <= n:
@@ -42,7 +57,7 @@ def optimize_epoch(emb, head, tail, n_vertices, epochs_per_sample, a, b, state, 
                 d2 += diff * diff
             if d2 > 0.0:
                 gc = -2.0 * a * b * d2 ** (b - 1.0)
-                gc /= a * d2 ** b + 1.0
+                gc /= a * d2**b + 1.0
             else:
                 gc = 0.0
             for d in range(dim):
@@ -59,7 +74,7 @@ def optimize_epoch(emb, head, tail, n_vertices, epochs_per_sample, a, b, state, 
                     d2 += diff * diff
                 if d2 > 0.0:
                     gc = 2.0 * gamma * b
-                    gc /= (0.001 + d2) * (a * d2 ** b + 1)
+                    gc /= (0.001 + d2) * (a * d2**b + 1)
                 elif j == k:
                     continue
                 else:

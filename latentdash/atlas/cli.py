@@ -1,4 +1,5 @@
 """`latentdash precompute`: encode a dataset and build every map (the atlas) into the cache."""
+
 from __future__ import annotations
 
 import argparse
@@ -8,11 +9,17 @@ from ..errors import LatentdashError
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--checkpoint", required=True,
-                   help="model: a latentdash checkpoint (.pt), a TorchScript file or module:function")
-    p.add_argument("--dataset", default=None,
-                   help="dataset id (fashion-mnist-test, fashion-mnist, mnist, digits, folder:PATH, "
-                        "npz:PATH); default: the bundled fashion-mnist-test")
+    p.add_argument(
+        "--checkpoint",
+        required=True,
+        help="model: a latentdash checkpoint (.pt), a TorchScript file or module:function",
+    )
+    p.add_argument(
+        "--dataset",
+        default=None,
+        help="dataset id (fashion-mnist-test, fashion-mnist, mnist, digits, folder:PATH, "
+        "npz:PATH); default: the bundled fashion-mnist-test",
+    )
     p.add_argument("--methods", default="pca,tsne,umap", help="comma-separated: pca,tsne,umap")
     p.add_argument("--dims", default="2,3", help="map dimensions: 2, 3 or 2,3")
     p.add_argument("--perplexity", type=float, default=30.0, help="t-SNE perplexity (< N/3)")
@@ -23,17 +30,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=int, default=None, help="use a stratified subset of N items")
     p.add_argument("--spaces", default="latent,pixel", help=argparse.SUPPRESS)
     p.add_argument("--force", action="store_true", help="rebuild even if a valid atlas is cached")
-    p.add_argument("--cache-dir", default=None,
-                   help="where atlases live (default: $LATENTDASH_CACHE or the user cache dir)")
+    p.add_argument(
+        "--cache-dir", default=None, help="where atlases live (default: $LATENTDASH_CACHE or the user cache dir)"
+    )
     p.add_argument("--data-root", default=None, help="folder with the dataset files")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 def params_from_args(a):
     from .params import AtlasParams
-    return AtlasParams(methods=a.methods, dims=a.dims, perplexity=a.perplexity,
-                       n_neighbors=a.n_neighbors, min_dist=a.min_dist, metric=a.metric,
-                       seed=a.seed, limit=a.limit, spaces=getattr(a, "spaces", "latent,pixel"))
+
+    names = ("methods", "dims", "perplexity", "n_neighbors", "min_dist", "metric", "seed", "limit")
+    return AtlasParams(**{k: getattr(a, k) for k in names}, spaces=getattr(a, "spaces", "latent,pixel"))
 
 
 def run(a) -> int:
@@ -43,10 +51,14 @@ def run(a) -> int:
     from ..models import load_model
     from .build import artifact_path, atlas_key, get_or_build_atlas
     from .store import CorruptArtifact, load_atlas
-    params = params_from_args(a)          # validate the cheap things before loading anything
+
+    params = params_from_args(a)  # validate the cheap things before loading anything
     model = load_model(a.checkpoint)
-    ds = load_dataset(a.dataset or "fashion-mnist-test", data_root=a.data_root) if (
-        model.has_encoder or a.dataset) else None
+    ds = (
+        load_dataset(a.dataset or "fashion-mnist-test", data_root=a.data_root)
+        if (model.has_encoder or a.dataset)
+        else None
+    )
     ckpt = Path(a.checkpoint) if Path(a.checkpoint).is_file() else None
     key, _ = atlas_key(model, ds, params, ckpt)
     path = artifact_path(key, a.cache_dir)
@@ -57,8 +69,9 @@ def run(a) -> int:
             return 0
         except CorruptArtifact as e:
             print(f"warning: {e}; rebuilding", file=sys.stderr)
-    atlas = get_or_build_atlas(model, ds, params, cache_dir=a.cache_dir, checkpoint_path=ckpt,
-                               progress=not a.quiet, force=True)
+    atlas = get_or_build_atlas(
+        model, ds, params, cache_dir=a.cache_dir, checkpoint_path=ckpt, progress=not a.quiet, force=True
+    )
     if atlas.path is None:
         raise LatentdashError("the atlas was built but not saved; check --cache-dir")
     print(f"atlas written: {atlas.path}")

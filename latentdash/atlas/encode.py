@@ -5,6 +5,7 @@ each image's reconstruction MSE (the same per-image mean as `metrics.reconstruct
 in the same pass as the encoding). A generator (`has_encoder == False`) has no encoder: its rows are
 `sample_prior(N, seed)` and their decodes (as uint8 thumbnails), with no labels and no error.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -42,9 +43,11 @@ def check_finite(z: np.ndarray, what: str = "latent codes", offset: int = 0, tot
     bad = ~np.isfinite(z).all(axis=1)
     if bad.any():
         first = offset + int(np.flatnonzero(bad)[0])
-        raise LatentdashError(f"the model produced NaN or infinite {what} (first at row {first} of "
-                              f"{total or len(z)}); the checkpoint is broken or diverged: re-train it "
-                              f"or pick another checkpoint")
+        raise LatentdashError(
+            f"the model produced NaN or infinite {what} (first at row {first} of "
+            f"{total or len(z)}); the checkpoint is broken or diverged: re-train it "
+            f"or pick another checkpoint"
+        )
 
 
 def encode_rows(model, images_u8: np.ndarray, tick=None):
@@ -54,15 +57,17 @@ def encode_rows(model, images_u8: np.ndarray, tick=None):
     z_all = np.empty((n, d), np.float32)
     err = np.empty(n, np.float32)
     for s in range(0, n, BATCH):
-        x = images_u8[s:s + BATCH].astype(np.float32) / 255.0
+        x = images_u8[s : s + BATCH].astype(np.float32) / 255.0
         z = np.asarray(model.encode(x), np.float32).reshape(len(x), -1)
         if z.shape[1] != d:
-            raise LatentdashError(f"the model's encode returned {z.shape[1]} values per image but its "
-                                  f"latent_dim is {d}; fix the model's latent_dim")
+            raise LatentdashError(
+                f"the model's encode returned {z.shape[1]} values per image but its "
+                f"latent_dim is {d}; fix the model's latent_dim"
+            )
         check_finite(z, offset=s, total=n)
         r = np.asarray(model.decode(z), np.float32)
-        z_all[s:s + len(x)] = z
-        err[s:s + len(x)] = ((r.reshape(len(x), -1) - x.reshape(len(x), -1)) ** 2).mean(1)
+        z_all[s : s + len(x)] = z
+        err[s : s + len(x)] = ((r.reshape(len(x), -1) - x.reshape(len(x), -1)) ** 2).mean(1)
         if tick:
             tick(len(x))
     return z_all, err
@@ -74,11 +79,13 @@ def sample_rows(model, n: int, seed: int, tick=None):
     check_finite(z, "prior samples")
     thumbs = np.empty((n,) + tuple(model.image_shape), np.uint8)
     for s in range(0, n, BATCH):
-        x = np.asarray(model.decode(z[s:s + BATCH]), np.float32)
+        x = np.asarray(model.decode(z[s : s + BATCH]), np.float32)
         if not np.isfinite(x).all():
-            raise LatentdashError("the generator decoded NaN or infinite pixels; the checkpoint is "
-                                  "broken: re-train it or pick another checkpoint")
-        thumbs[s:s + len(x)] = np.clip(np.rint(x * 255.0), 0, 255).astype(np.uint8)
+            raise LatentdashError(
+                "the generator decoded NaN or infinite pixels; the checkpoint is "
+                "broken: re-train it or pick another checkpoint"
+            )
+        thumbs[s : s + len(x)] = np.clip(np.rint(x * 255.0), 0, 255).astype(np.uint8)
         if tick:
             tick(len(x))
     return z, thumbs
@@ -91,6 +98,7 @@ def model_hash(model, checkpoint_path=None) -> str:
     if path and Path(path).is_file():
         return file_sha256(path)
     import torch
+
     h = hashlib.sha256()
     h.update(f"{type(model).__name__}|{model.latent_dim}|{tuple(model.image_shape)}|{model.kind}".encode())
     module = getattr(model, "net", None) or getattr(model, "obj", None)

@@ -1,4 +1,5 @@
 """`latentdash info ARTIFACT` for an atlas: what it was built from and how good each map is."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -31,16 +32,22 @@ def describe_atlas(path) -> str:
     ]
     if a.recon_error is not None and model.get("has_encoder", True):
         lines.append(f"recon error  mean MSE per pixel {float(a.recon_error.mean()):.5f}")
-    lines.append(f"5-NN label accuracy (leave-one-out): latent space {_f(m.get('latent_knn_acc'))}, "
-                 f"pixel space {_f(m.get('pixel_knn_acc'))}")
+    lines.append(
+        f"5-NN label accuracy (leave-one-out): latent space {_f(m.get('latent_knn_acc'))}, "
+        f"pixel space {_f(m.get('pixel_knn_acc'))}"
+    )
     q = m.get("trust_queries")
     exact = "exact, all points" if m.get("trust_exact") else f"estimated on a fixed subsample of {q} points"
-    lines.append(f"per map      trustworthiness (k={m.get('trustworthiness_k')}, {exact}), "
-                 f"{m.get('knn_k')}-NN accuracy, mean {m.get('preservation_k')}-NN preservation")
+    lines.append(
+        f"per map      trustworthiness (k={m.get('trustworthiness_k')}, {exact}), "
+        f"{m.get('knn_k')}-NN accuracy, mean {m.get('preservation_k')}-NN preservation"
+    )
     lines.append(f"  {'map':<16}{'trust':>8}{'knn acc':>10}{'preserv':>10}")
     for name, mm in m.get("maps", {}).items():
-        lines.append(f"  {name:<16}{_f(mm.get('trustworthiness')):>8}{_f(mm.get('knn_acc')):>10}"
-                     f"{_f(mm.get('preservation_mean')):>10}")
+        lines.append(
+            f"  {name:<16}{_f(mm.get('trustworthiness')):>8}{_f(mm.get('knn_acc')):>10}"
+            f"{_f(mm.get('preservation_mean')):>10}"
+        )
     if m.get("pixel_neighbour_space"):
         lines.append(f"pixel neighbours computed in: {m['pixel_neighbour_space']}")
     return "\n".join(lines)

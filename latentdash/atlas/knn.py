@@ -3,6 +3,7 @@
 Brute force in chunks with torch (matmul + topk, multi-threaded); exact, and on 70k x 16 latents
 it takes a few seconds. Metrics: euclidean, cosine (1 - cos), manhattan (torch.cdist p=1).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,8 +17,9 @@ def _prep(x: np.ndarray, metric: str) -> torch.Tensor:
     return t
 
 
-def scores(q: torch.Tensor, x: torch.Tensor, metric: str, x_sq: torch.Tensor | None = None,
-           out: torch.Tensor | None = None) -> torch.Tensor:
+def scores(
+    q: torch.Tensor, x: torch.Tensor, metric: str, x_sq: torch.Tensor | None = None, out: torch.Tensor | None = None
+) -> torch.Tensor:
     """[len(q), len(x)] values that order each row exactly as the distances do, in one pass:
     euclidean |x|^2 - 2 q.x (= d^2 - |q|^2), cosine -q.x (= d - 1), manhattan d itself."""
     if metric == "manhattan":
@@ -62,7 +64,7 @@ def knn_graph(x: np.ndarray, k: int, metric: str = "euclidean", callback=None):
             e = min(n, s + step)
             q = xt[s:e]
             sc = scores(q, xt, metric, x_sq, out=buf[: e - s])
-            sc[torch.arange(e - s), torch.arange(s, e)] = float("inf")       # exclude self
+            sc[torch.arange(e - s), torch.arange(s, e)] = float("inf")  # exclude self
             v, i = torch.topk(sc, k, dim=1, largest=False, sorted=True)
             idx[s:e] = i.numpy()
             dist[s:e] = to_distance(v, q, metric).numpy()
@@ -83,7 +85,7 @@ def query_knn(q: np.ndarray, x: np.ndarray, k: int, x_sq: np.ndarray | None = No
     qx = np.einsum("ij,kj->ki", x, q) if len(q) <= 4 else q @ x.T
     s = x_sq[None, :] - 2.0 * qx
     k = min(k, x.shape[0])
-    cand = min(x.shape[0], k + 4)                 # a few spare candidates absorb round-off ties
+    cand = min(x.shape[0], k + 4)  # a few spare candidates absorb round-off ties
     if cand < x.shape[0]:
         part = np.argpartition(s, cand - 1, axis=1)[:, :cand]
     else:
@@ -105,8 +107,8 @@ def knn_query(q: np.ndarray, x: np.ndarray, k: int, metric: str = "euclidean"):
     step = chunk_rows(len(x), x.shape[1])
     with torch.inference_mode():
         for s in range(0, len(q), step):
-            qq = qt[s:s + step]
+            qq = qt[s : s + step]
             v, i = torch.topk(scores(qq, xt, metric, x_sq), k, dim=1, largest=False, sorted=True)
-            idx[s:s + step] = i.numpy()
-            dist[s:s + step] = to_distance(v, qq, metric).numpy()
+            idx[s : s + step] = i.numpy()
+            dist[s : s + step] = to_distance(v, qq, metric).numpy()
     return idx, dist

@@ -15,6 +15,7 @@
 - `latent-raw-2d` (2-D latent models): identity both ways.
 Everything here is read-only after construction, so one Placer serves many threads.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -52,12 +53,11 @@ class Placer:
             n = len(atlas.thumbnails)
             feats = np.empty((n, len(self.pix_comps)), np.float32)
             for s in range(0, n, 8192):
-                x = atlas.thumbnails[s:s + 8192].reshape(-1, self.pix_comps.shape[1]).astype(np.float32)
-                feats[s:s + 8192] = (x / 255.0 - self.pix_mean) @ self.pix_comps.T
+                x = atlas.thumbnails[s : s + 8192].reshape(-1, self.pix_comps.shape[1]).astype(np.float32)
+                feats[s : s + 8192] = (x / 255.0 - self.pix_mean) @ self.pix_comps.T
             self.pix_feats = feats
             self.pix_sq = np.einsum("ij,ij->i", feats, feats)
-        self.trees = {name: cKDTree(np.asarray(c, np.float64)) for name, c in atlas.maps.items()
-                      if c.shape[1] == 2}
+        self.trees = {name: cKDTree(np.asarray(c, np.float64)) for name, c in atlas.maps.items() if c.shape[1] == 2}
 
     # ------------------------------------------------------------------ latent -> map
     def project(self, z: np.ndarray, name: str) -> np.ndarray:

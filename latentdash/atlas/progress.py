@@ -3,6 +3,7 @@
 `progress` may be True (tqdm bars on stderr), False (silent) or a callable
 `fn(stage: str, done: int, total: int)` (e.g. a server's background-job manager).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -22,9 +23,15 @@ class Progress:
         done = [0]
         if self.enabled and self.fn is None:
             from tqdm.auto import tqdm
-            bar = tqdm(total=total, desc=f"{name:<18}", unit=unit, leave=True, dynamic_ncols=True,
-                       bar_format="{desc} {percentage:3.0f}%|{bar:24}| {n_fmt}/{total_fmt} "
-                                  "[{elapsed}<{remaining}]")
+
+            bar = tqdm(
+                total=total,
+                desc=f"{name:<18}",
+                unit=unit,
+                leave=True,
+                dynamic_ncols=True,
+                bar_format="{desc} {percentage:3.0f}%|{bar:24}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}]",
+            )
 
         def tick(n: int = 1):
             done[0] += n

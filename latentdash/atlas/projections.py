@@ -11,6 +11,7 @@ above build.TSNE_3D_MAX points, on a fixed subsample with the rest placed (tsne_
 UMAP (umap_layout.py, umap-learn's algorithm with disk-cached numba kernels): one spectral
 initialisation with 3 components serves both maps (its first 2 columns for 2-D).
 """
+
 from __future__ import annotations
 
 import logging
@@ -58,7 +59,7 @@ def fix_signs(comps: np.ndarray) -> np.ndarray:
 def principal_axes(cov: np.ndarray, k: int | None = None, dtype=np.float64):
     """(variances float64 [k], components `dtype` [k, d]) of a covariance matrix: its eigenvectors
     as rows by decreasing eigenvalue, signs fixed (fix_signs, in `dtype`). k None: all d."""
-    w, v = np.linalg.eigh(cov)                        # ascending eigenvalues
+    w, v = np.linalg.eigh(cov)  # ascending eigenvalues
     return w[::-1][:k], fix_signs(v[:, ::-1][:, :k].T.astype(dtype))
 
 
@@ -73,8 +74,8 @@ def fit_pca(x: np.ndarray, n_components: int, seed: int = 0):
         _, comps = principal_axes(xc.T @ xc / max(1, n - 1), k, np.float32)
     else:
         from sklearn.decomposition import PCA
-        p = PCA(n_components=k, svd_solver="randomized" if k < min(n, dim) // 2 else "full",
-                random_state=seed).fit(x)
+
+        p = PCA(n_components=k, svd_solver="randomized" if k < min(n, dim) // 2 else "full", random_state=seed).fit(x)
         comps = fix_signs(p.components_.astype(np.float32))
     scores = (x - mean) @ comps.T
     return mean, comps, scores.astype(np.float32)
@@ -87,17 +88,22 @@ def latent_pcs(latents: np.ndarray):
     mean = x.mean(0)
     cov = np.atleast_2d(np.cov(x - mean, rowvar=False)) if len(x) > 1 else np.eye(x.shape[1])
     w, comps = principal_axes(cov)
-    return (mean.astype(np.float32), np.ascontiguousarray(comps, np.float32),
-            np.sqrt(np.maximum(w, 0)).astype(np.float32))
+    return (
+        mean.astype(np.float32),
+        np.ascontiguousarray(comps, np.float32),
+        np.sqrt(np.maximum(w, 0)).astype(np.float32),
+    )
 
 
 # ---------------------------------------------------------------------------------- t-SNE
 def tsne_affinities(knn_idx, knn_dist, perplexity: float):
     from openTSNE import affinity
     from openTSNE.nearest_neighbors import PrecomputedNeighbors
+
     k = min(knn_idx.shape[1], max(1, int(3 * perplexity)))
-    pn = PrecomputedNeighbors(np.ascontiguousarray(knn_idx[:, :k]),
-                              np.ascontiguousarray(knn_dist[:, :k], dtype=np.float64))
+    pn = PrecomputedNeighbors(
+        np.ascontiguousarray(knn_idx[:, :k]), np.ascontiguousarray(knn_dist[:, :k], dtype=np.float64)
+    )
     return affinity.PerplexityBasedNN(knn_index=pn, perplexity=perplexity, n_jobs=n_threads())
 
 
@@ -106,25 +112,37 @@ def _rescale(x: np.ndarray, target_std: float = 1e-4) -> np.ndarray:
     return x / (np.std(x[:, 0]) + 1e-12) * target_std
 
 
-def fit_tsne(aff, init: np.ndarray, n_iter: int, seed: int, callback=None,
-             early_exaggeration: bool = True) -> np.ndarray:
+def fit_tsne(
+    aff, init: np.ndarray, n_iter: int, seed: int, callback=None, early_exaggeration: bool = True
+) -> np.ndarray:
     """Run openTSNE from init on precomputed affinities; returns float32 [N, dims]."""
     from openTSNE import TSNEEmbedding
+
     dims = init.shape[1]
     # openTSNE's own rule: FFT interpolation pays off from ~10k points; it is 2-D only
     method = "fft" if dims <= 2 and len(init) >= FFT_MIN_N else "bh"
     cbs = None
     if callback is not None:
+
         def cbs(it, err, emb):  # noqa: ARG001 (openTSNE callback signature)
             callback(25)
             return False
+
     # small problems: thread start-up and sync cost more than they save
     jobs = 1 if len(init) < 5_000 else n_threads()
-    extra = {"ints_in_interval": FFT_INTS_IN_INTERVAL} if method == "fft" else \
-        {"theta": 0.5 if dims <= 2 else BH_3D_THETA}
-    emb = TSNEEmbedding(np.ascontiguousarray(init, dtype=np.float64), aff,
-                        negative_gradient_method=method, n_jobs=jobs, random_state=seed,
-                        callbacks=cbs, callbacks_every_iters=25, **extra)
+    extra = (
+        {"ints_in_interval": FFT_INTS_IN_INTERVAL} if method == "fft" else {"theta": 0.5 if dims <= 2 else BH_3D_THETA}
+    )
+    emb = TSNEEmbedding(
+        np.ascontiguousarray(init, dtype=np.float64),
+        aff,
+        negative_gradient_method=method,
+        n_jobs=jobs,
+        random_state=seed,
+        callbacks=cbs,
+        callbacks_every_iters=25,
+        **extra,
+    )
     ee = 250 if early_exaggeration else 0
     if ee:
         emb = emb.optimize(n_iter=ee, exaggeration=12, momentum=0.5)
@@ -145,20 +163,28 @@ def tsne_3d_init(tsne2: np.ndarray, pca_scores: np.ndarray) -> np.ndarray:
     return np.column_stack([tsne2, third]).astype(np.float64)
 
 
-def tsne_3d_landmarks(x: np.ndarray, tsne2: np.ndarray, pca_scores: np.ndarray, params,
-                      n_land: int, n_iter: int, callback=None) -> np.ndarray:
+def tsne_3d_landmarks(
+    x: np.ndarray, tsne2: np.ndarray, pca_scores: np.ndarray, params, n_land: int, n_iter: int, callback=None
+) -> np.ndarray:
     """3-D t-SNE for large N: optimise a fixed random subsample of n_land points (its own kNN
     graph and affinities, started from its 2-D positions plus a third PCA coordinate), then
     place every other point at the inverse-squared-distance weighted mean of its 10 nearest
     subsample points in the input space. Costs the same at any N."""
     from .knn import knn_graph, knn_query
     from .placement import idw
+
     n = len(x)
     land = np.sort(np.random.default_rng(params.seed).choice(n, n_land, replace=False))
     idx, dist = knn_graph(x[land], int(3 * params.perplexity), params.metric)
     aff = tsne_affinities(idx, dist, params.perplexity)
-    e_land = fit_tsne(aff, tsne_3d_init(tsne2[land], pca_scores[land]), n_iter, params.seed,
-                      callback=callback, early_exaggeration=False)
+    e_land = fit_tsne(
+        aff,
+        tsne_3d_init(tsne2[land], pca_scores[land]),
+        n_iter,
+        params.seed,
+        callback=callback,
+        early_exaggeration=False,
+    )
     out = np.empty((n, 3), np.float32)
     out[land] = e_land
     rest = np.setdiff1d(np.arange(n), land)
@@ -174,6 +200,7 @@ class UMAPGraph:
 
     def __init__(self, data, knn_idx, knn_dist, n_neighbors: int, metric: str, seed: int):
         from . import umap_layout
+
         self.data, self.seed = data, seed
         self.graph = umap_layout.fuzzy_graph(knn_idx, knn_dist, n_neighbors)
         self._init = None
@@ -181,13 +208,14 @@ class UMAPGraph:
     def init(self, dims: int) -> np.ndarray:
         if self._init is None or self._init.shape[1] < dims:
             from . import umap_layout
+
             self._init = umap_layout.umap_init(self.graph, self.data, max(3, dims), self.seed)
         return self._init[:, :dims].copy()
 
     def embed(self, dims: int, min_dist: float, n_epochs: int, callback=None) -> np.ndarray:
         from . import umap_layout
-        return umap_layout.embed(self.graph, self.init(dims), n_epochs, min_dist, self.seed,
-                                 callback=callback)
+
+        return umap_layout.embed(self.graph, self.init(dims), n_epochs, min_dist, self.seed, callback=callback)
 
 
 def default_umap_epochs(n: int) -> int:

@@ -9,6 +9,7 @@ map's neighbours are looked up in it (searchsorted), so all maps of a space shar
 `TRUST_SUBSAMPLE` query points (seeded, recorded in the metrics) gives an unbiased estimate of
 the full-data value.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -30,7 +31,7 @@ def map_knn(coords: np.ndarray, k: int) -> np.ndarray:
     k = min(k, n - 1)
     _, idx = cKDTree(np.asarray(coords, np.float64)).query(coords, k=k + 1, workers=-1)
     out = np.ascontiguousarray(idx[:, 1:], dtype=np.int64)
-    for r in np.flatnonzero(idx[:, 0] != np.arange(n)):   # duplicates can come before self
+    for r in np.flatnonzero(idx[:, 0] != np.arange(n)):  # duplicates can come before self
         row = idx[r]
         out[r] = row[row != r][:k]
     return out
@@ -42,9 +43,14 @@ def trust_queries(n: int, seed: int = 0) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, TRUST_SUBSAMPLE, replace=False))
 
 
-def trustworthiness_many(x: np.ndarray, map_neighbours: dict, k: int = TRUST_K,
-                         metric: str = "euclidean", queries: np.ndarray | None = None,
-                         callback=None) -> dict:
+def trustworthiness_many(
+    x: np.ndarray,
+    map_neighbours: dict,
+    k: int = TRUST_K,
+    metric: str = "euclidean",
+    queries: np.ndarray | None = None,
+    callback=None,
+) -> dict:
     """Trustworthiness of several maps of the same input x at once.
 
     map_neighbours: name -> int [N, >=k] map-space neighbour indices (self excluded).
@@ -61,16 +67,16 @@ def trustworthiness_many(x: np.ndarray, map_neighbours: dict, k: int = TRUST_K,
     step = chunk_rows(n, x.shape[1], 64 << 20)
     with torch.inference_mode():
         for s in range(0, len(q_all), step):
-            q = q_all[s:s + step]
+            q = q_all[s : s + step]
             qt = torch.from_numpy(q)
             d = scores(xt[qt], xt, metric, x_sq)
-            d[torch.arange(len(q)), qt] = -float("inf")     # self ranks first: nearest other = rank 1
+            d[torch.arange(len(q)), qt] = -float("inf")  # self ranks first: nearest other = rank 1
             # one sort per chunk serves every map (numpy's SIMD sort is ~10x faster than torch's)
             d_sorted = torch.from_numpy(np.sort(d.numpy(), axis=1))
             for name, nb in map_neighbours.items():
                 cols = torch.from_numpy(np.ascontiguousarray(nb[q, :k]))
-                dj = torch.gather(d, 1, cols).contiguous()                  # [q, k]
-                ranks = torch.searchsorted(d_sorted, dj, right=False)       # points strictly closer
+                dj = torch.gather(d, 1, cols).contiguous()  # [q, k]
+                ranks = torch.searchsorted(d_sorted, dj, right=False)  # points strictly closer
                 penalty[name] += float(torch.clamp(ranks - k, min=0).sum())
             if callback:
                 callback(len(q))
@@ -83,9 +89,9 @@ def preservation(input_nb: np.ndarray, map_nb: np.ndarray, k: int = PRES_K) -> n
     """Per point: fraction of its k input-space neighbours among its k map neighbours."""
     out = np.empty(len(input_nb), np.float32)
     for s in range(0, len(input_nb), 8192):
-        a = input_nb[s:s + 8192, :k]
-        b = map_nb[s:s + 8192, :k]
-        out[s:s + 8192] = (a[:, :, None] == b[:, None, :]).any(2).sum(1) / a.shape[1]
+        a = input_nb[s : s + 8192, :k]
+        b = map_nb[s : s + 8192, :k]
+        out[s : s + 8192] = (a[:, :, None] == b[:, None, :]).any(2).sum(1) / a.shape[1]
     return out
 
 
@@ -96,5 +102,6 @@ def vote_accuracy(knn_idx: np.ndarray, labels, k: int = ACC_K):
     if labels is None:
         return None
     from ..metrics import majority_vote
+
     labels = np.asarray(labels)
     return float((majority_vote(labels[knn_idx[:, :k]]) == labels).mean())

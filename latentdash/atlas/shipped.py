@@ -5,6 +5,7 @@ A shipped atlas is named `<checkpoint stem>.<dataset id>.atlas.npz` and is used 
 matches the checkpoint's content, the dataset and the settings (`shipped_atlas_for`); otherwise
 the server builds one into the cache, as for any other checkpoint.
 """
+
 from __future__ import annotations
 
 import logging
@@ -40,6 +41,7 @@ def shipped_atlas_for(model, dataset, params: AtlasParams, checkpoint: Path | No
     matches (the checkpoint's content, the dataset's fingerprint, the settings); else None."""
     from .build import atlas_key
     from .store import load_atlas
+
     if checkpoint is None or dataset is None:
         return None
     path = shipped_atlas_path(checkpoint, dataset.id)
@@ -52,7 +54,10 @@ def shipped_atlas_for(model, dataset, params: AtlasParams, checkpoint: Path | No
         log.warning("shipped atlas %s not used: %s", path, e)
         return None
     if atlas.key != key:
-        log.info("shipped atlas %s is for other settings or another version of %s; building one",
-                 path.name, Path(checkpoint).name)
+        log.info(
+            "shipped atlas %s is for other settings or another version of %s; building one",
+            path.name,
+            Path(checkpoint).name,
+        )
         return None
     return atlas

@@ -11,6 +11,7 @@ graph is vectorised numpy, the spectral step is scipy, and the SGD kernel is one
 progress per epoch. The embedding is deterministic for a given seed (serial SGD, like umap
 with random_state).
 """
+
 from __future__ import annotations
 
 import logging
@@ -68,8 +69,9 @@ def fuzzy_graph(knn_idx: np.ndarray, knn_dist: np.ndarray, n_neighbors: int) -> 
     d = dd - rho[:, None]
     vals = np.where(d <= 0, 1.0, np.exp(-np.maximum(d, 0) / sigma[:, None]))
     vals[idx == np.arange(n)[:, None]] = 0.0
-    g = sp.csr_matrix((vals.ravel().astype(np.float32), (np.repeat(np.arange(n), idx.shape[1]),
-                                                          idx.ravel())), shape=(n, n))
+    g = sp.csr_matrix(
+        (vals.ravel().astype(np.float32), (np.repeat(np.arange(n), idx.shape[1]), idx.ravel())), shape=(n, n)
+    )
     g.eliminate_zeros()
     t = g.T.tocsr()
     prod = g.multiply(t)
@@ -83,6 +85,7 @@ def find_ab_params(spread: float, min_dist: float):
 
     def curve(x, a, b):
         return 1.0 / (1.0 + a * x ** (2 * b))
+
     xv = np.linspace(0, spread * 3, 300)
     yv = np.where(xv < min_dist, 1.0, np.exp(-(xv - min_dist) / spread))
     (a, b), _ = curve_fit(curve, xv, yv)
@@ -95,6 +98,7 @@ def spectral_init(graph: sp.csr_matrix, dims: int, seed: int) -> np.ndarray | No
     the solver fails (the caller falls back)."""
     from scipy.sparse.csgraph import connected_components
     from scipy.sparse.linalg import eigsh
+
     n = graph.shape[0]
     n_comp, _ = connected_components(graph, directed=False)
     if n_comp > 1 or n <= dims + 2:
@@ -104,13 +108,20 @@ def spectral_init(graph: sp.csr_matrix, dims: int, seed: int) -> np.ndarray | No
     a = (dinv @ graph @ dinv).astype(np.float64)
     rng = np.random.default_rng(seed)
     try:
-        w, v = eigsh(a, k=dims + 1, which="LA", tol=1e-4, v0=rng.uniform(0.5, 1.0, n),
-                     ncv=max(2 * dims + 8, int(np.sqrt(n))), maxiter=n * 5)
+        w, v = eigsh(
+            a,
+            k=dims + 1,
+            which="LA",
+            tol=1e-4,
+            v0=rng.uniform(0.5, 1.0, n),
+            ncv=max(2 * dims + 8, int(np.sqrt(n))),
+            maxiter=n * 5,
+        )
     except Exception as e:  # ArpackNoConvergence and friends
         log.info("spectral initialisation did not converge (%s)", e)
         return None
     order = np.argsort(w)[::-1]
-    return v[:, order[1:dims + 1]]
+    return v[:, order[1 : dims + 1]]
 
 
 def scale_init(coords: np.ndarray, seed: int, max_coord: float = 10.0, noise: float = 1e-4):
@@ -120,11 +131,20 @@ def scale_init(coords: np.ndarray, seed: int, max_coord: float = 10.0, noise: fl
     return (c + rng.normal(scale=noise, size=c.shape)).astype(np.float32)
 
 
-def embed(graph: sp.csr_matrix, init: np.ndarray, n_epochs: int, min_dist: float, seed: int,
-          negative_sample_rate: int = 5, gamma: float = 1.0, initial_alpha: float = 1.0,
-          callback=None) -> np.ndarray:
+def embed(
+    graph: sp.csr_matrix,
+    init: np.ndarray,
+    n_epochs: int,
+    min_dist: float,
+    seed: int,
+    negative_sample_rate: int = 5,
+    gamma: float = 1.0,
+    initial_alpha: float = 1.0,
+    callback=None,
+) -> np.ndarray:
     """umap's simplicial_set_embedding (euclidean output) from a given initialisation."""
     from ._umap_sgd import optimize_epoch
+
     a, b = find_ab_params(1.0, min_dist)
     g = graph.tocoo()
     g.sum_duplicates()
@@ -140,12 +160,26 @@ def embed(graph: sp.csr_matrix, init: np.ndarray, n_epochs: int, min_dist: float
     next_neg = eps_neg.copy()
     next_s = eps.copy()
     rng = np.random.default_rng(seed)
-    state = rng.integers(1, 2 ** 62, size=emb.shape[0], dtype=np.int64)
+    state = rng.integers(1, 2**62, size=emb.shape[0], dtype=np.int64)
     n_vertices = emb.shape[0]
     for ep in range(n_epochs):
         alpha = initial_alpha * (1.0 - float(ep) / float(n_epochs))
-        optimize_epoch(emb, head, tail, n_vertices, eps, np.float32(a), np.float32(b), state,
-                       np.float32(gamma), np.float32(alpha), eps_neg, next_neg, next_s, ep)
+        optimize_epoch(
+            emb,
+            head,
+            tail,
+            n_vertices,
+            eps,
+            np.float32(a),
+            np.float32(b),
+            state,
+            np.float32(gamma),
+            np.float32(alpha),
+            eps_neg,
+            next_neg,
+            next_s,
+            ep,
+        )
         if callback is not None:
             callback(1)
     return emb

@@ -1,4 +1,5 @@
 """The in-memory dataset every loader returns."""
+
 from __future__ import annotations
 
 import hashlib
@@ -15,6 +16,7 @@ class ImageDataset:
 
     `n_train` marks the first rows that form the official train split (0 when there is none).
     """
+
     id: str
     images: np.ndarray
     labels: np.ndarray | None = None
@@ -30,7 +32,8 @@ class ImageDataset:
             if self.labels.ndim != 1 or len(self.labels) != len(self.images):
                 raise LatentdashError(
                     f"dataset {self.id!r}: {len(self.labels)} labels for {len(self.images)} images; "
-                    f"give exactly one integer label per image")
+                    f"give exactly one integer label per image"
+                )
             self.labels = self.labels.astype(np.int64)
 
     def __len__(self) -> int:
@@ -60,12 +63,17 @@ class ImageDataset:
             self._fp = h.hexdigest()[:16]
         return self._fp
 
-    def subset(self, idx: np.ndarray, id_suffix: str = "") -> "ImageDataset":
-        return ImageDataset(self.id + id_suffix, self.images[idx],
-                            None if self.labels is None else self.labels[idx],
-                            self.class_names, 0, self.source)
+    def subset(self, idx: np.ndarray, id_suffix: str = "") -> ImageDataset:
+        return ImageDataset(
+            self.id + id_suffix,
+            self.images[idx],
+            None if self.labels is None else self.labels[idx],
+            self.class_names,
+            0,
+            self.source,
+        )
 
-    def split(self, part: str) -> "ImageDataset":
+    def split(self, part: str) -> ImageDataset:
         """'train' or 'test' rows of a dataset with an official split; 'all' returns self."""
         if part == "all":
             return self
@@ -81,14 +89,14 @@ def validate_images(images, name: str) -> None:
     if images.ndim != 4:
         raise LatentdashError(
             f"dataset {name!r}: images have rank {images.ndim} (shape {images.shape}); expected "
-            f"[N, C, H, W] (or [N, H, W] / [N, H, W, C] in an npz, which are converted)")
+            f"[N, C, H, W] (or [N, H, W] / [N, H, W, C] in an npz, which are converted)"
+        )
     if images.dtype != np.uint8:
         raise LatentdashError(f"dataset {name!r}: images must be uint8 after loading")
     if len(images) < 1:
         raise LatentdashError(f"dataset {name!r} is empty; point it at a folder or file with images")
     if images.shape[1] not in (1, 3):
-        raise LatentdashError(f"dataset {name!r}: images need 1 (grey) or 3 (RGB) channels, "
-                              f"got {images.shape[1]}")
+        raise LatentdashError(f"dataset {name!r}: images need 1 (grey) or 3 (RGB) channels, got {images.shape[1]}")
 
 
 def to_nchw_uint8(arr: np.ndarray, name: str) -> np.ndarray:
@@ -99,8 +107,10 @@ def to_nchw_uint8(arr: np.ndarray, name: str) -> np.ndarray:
     elif arr.ndim == 4 and arr.shape[-1] in (1, 3) and arr.shape[1] not in (1, 3):
         arr = arr.transpose(0, 3, 1, 2)
     elif arr.ndim != 4:
-        raise LatentdashError(f"dataset {name!r}: images have rank {arr.ndim} (shape {arr.shape}); "
-                              f"expected [N, H, W], [N, H, W, C] or [N, C, H, W]")
+        raise LatentdashError(
+            f"dataset {name!r}: images have rank {arr.ndim} (shape {arr.shape}); "
+            f"expected [N, H, W], [N, H, W, C] or [N, C, H, W]"
+        )
     if arr.dtype != np.uint8:
         a = arr.astype(np.float32)
         if not np.isfinite(a).all():

@@ -3,6 +3,7 @@
 Ids: `fashion-mnist-test` (bundled, 10k), `fashion-mnist` and `mnist` (70k: train then test),
 `digits` (scikit-learn's 1,797 8x8 digits), `folder:PATH`, `npz:PATH`.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -18,8 +19,18 @@ from .dataset import ImageDataset, to_nchw_uint8
 
 log = logging.getLogger(__name__)
 
-FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-                   "Sneaker", "Bag", "Ankle boot"]
+FASHION_CLASSES = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+]
 DIGIT_CLASSES = [str(i) for i in range(10)]
 DEBIAN_FASHION = "/usr/share/datasets/fashion-mnist"
 BUILTIN_IDS = ("fashion-mnist-test", "fashion-mnist", "mnist", "digits")
@@ -38,11 +49,12 @@ def read_idx(path) -> np.ndarray:
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
         raise LatentdashError(f"{path} is not an unsigned-byte IDX file; re-fetch the dataset files")
     ndim = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    dims = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
     body = np.frombuffer(data, np.uint8, offset=4 + 4 * ndim)
     if body.size != int(np.prod(dims)):
-        raise LatentdashError(f"{path} is truncated ({body.size} of {int(np.prod(dims))} values); "
-                              f"re-fetch the dataset files")
+        raise LatentdashError(
+            f"{path} is truncated ({body.size} of {int(np.prod(dims))} values); re-fetch the dataset files"
+        )
     return body.reshape(dims)
 
 
@@ -59,8 +71,13 @@ def load_bundled_fashion_test() -> ImageDataset:
     base = resources.files("latentdash.data") / "bundled"
     with resources.as_file(base) as folder:
         imgs, labs = _idx_pair(Path(folder), "t10k")
-    return ImageDataset("fashion-mnist-test", imgs[:, None].copy(), labs, FASHION_CLASSES,
-                        source="bundled with latentdash (MIT, Zalando SE)")
+    return ImageDataset(
+        "fashion-mnist-test",
+        imgs[:, None].copy(),
+        labs,
+        FASHION_CLASSES,
+        source="bundled with latentdash (MIT, Zalando SE)",
+    )
 
 
 def _candidate_dirs(name: str, data_root: str | None) -> list[Path]:
@@ -84,27 +101,31 @@ def load_mnist_like(name: str, data_root: str | None = None, download: bool = Fa
         if train and test:
             imgs = np.concatenate([train[0], test[0]])[:, None]
             labs = np.concatenate([train[1], test[1]])
-            return ImageDataset(name, np.ascontiguousarray(imgs), labs, classes,
-                                n_train=len(train[0]), source=str(folder))
+            return ImageDataset(
+                name, np.ascontiguousarray(imgs), labs, classes, n_train=len(train[0]), source=str(folder)
+            )
     if download:
         root = Path.home() / ".cache" / "latentdash" / "data"
         try:
             import torchvision.datasets as tvd
+
             cls = tvd.FashionMNIST if name == "fashion-mnist" else tvd.MNIST
             cls(str(root), train=True, download=True)
             cls(str(root), train=False, download=True)
             return load_mnist_like(name, str(root), download=False)
         except Exception as e:  # network errors come in many types
             log.warning("download of %s failed: %s", name, e)
-    hint = ("apt-get install dataset-fashion-mnist, or " if name == "fashion-mnist" else "")
+    hint = "apt-get install dataset-fashion-mnist, or " if name == "fashion-mnist" else ""
     raise LatentdashError(
         f"dataset {name!r} not found; looked in {', '.join(str(p) for p in looked)}; "
         f"{hint}put the four IDX files under --data-root or $LATENTDASH_DATA, or pass --download "
-        f"where the network is available")
+        f"where the network is available"
+    )
 
 
 def load_digits() -> ImageDataset:
     from sklearn.datasets import load_digits as sk_digits
+
     d = sk_digits()
     imgs = np.clip(np.rint(d.images * (255.0 / 16.0)), 0, 255).astype(np.uint8)[:, None]
     return ImageDataset("digits", imgs, d.target, DIGIT_CLASSES, source="scikit-learn")
@@ -120,31 +141,37 @@ def load_npz(path: str) -> ImageDataset:
     except Exception as e:
         raise LatentdashError(f"cannot read {p} as .npz ({e}); save it with numpy.savez") from e
     if "images" not in keys:
-        raise LatentdashError(f"{p} has no 'images' array (found: {', '.join(sorted(keys)) or 'none'}); "
-                              f"save it with numpy.savez(path, images=..., labels=...)")
+        raise LatentdashError(
+            f"{p} has no 'images' array (found: {', '.join(sorted(keys)) or 'none'}); "
+            f"save it with numpy.savez(path, images=..., labels=...)"
+        )
     imgs = to_nchw_uint8(z["images"], f"npz:{p}")
     labels = z["labels"] if "labels" in keys else None
     names = [str(s) for s in z["label_names"]] if "label_names" in keys else None
     if labels is not None and (np.ndim(labels) != 1 or len(labels) != len(imgs)):
-        raise LatentdashError(f"{p}: 'labels' has shape {np.shape(labels)} but there are {len(imgs)} "
-                              f"images; give one label per image")
+        raise LatentdashError(
+            f"{p}: 'labels' has shape {np.shape(labels)} but there are {len(imgs)} images; give one label per image"
+        )
     return ImageDataset(f"npz:{p}", imgs, labels, names, source=str(p))
 
 
 def load_folder(path: str, size: int = 28, grey: bool = True) -> ImageDataset:
     """One sub-folder per class (or a flat folder: no labels), resized to size x size."""
     from PIL import Image
+
     root = Path(path)
     if not root.is_dir():
         raise LatentdashError(f"image folder {root} does not exist; pass folder:PATH to a directory")
     subdirs = sorted(d for d in root.iterdir() if d.is_dir())
-    groups = [(d.name, sorted(f for f in d.iterdir() if f.suffix.lower() in IMAGE_EXTS))
-              for d in subdirs] or [(None, sorted(f for f in root.iterdir()
-                                                  if f.suffix.lower() in IMAGE_EXTS))]
+    groups = [(d.name, sorted(f for f in d.iterdir() if f.suffix.lower() in IMAGE_EXTS)) for d in subdirs] or [
+        (None, sorted(f for f in root.iterdir() if f.suffix.lower() in IMAGE_EXTS))
+    ]
     groups = [(n, fs) for n, fs in groups if fs]
     if not groups:
-        raise LatentdashError(f"image folder {root} has no images ({', '.join(sorted(IMAGE_EXTS))}); "
-                              f"put images in one sub-folder per class")
+        raise LatentdashError(
+            f"image folder {root} has no images ({', '.join(sorted(IMAGE_EXTS))}); "
+            f"put images in one sub-folder per class"
+        )
     imgs, labels, names = [], [], []
     for label, (name, files) in enumerate(groups):
         names.append(name)
@@ -158,12 +185,18 @@ def load_folder(path: str, size: int = 28, grey: bool = True) -> ImageDataset:
             imgs.append(a[None] if grey else a.transpose(2, 0, 1))
             labels.append(label)
     has_labels = names[0] is not None
-    return ImageDataset(f"folder:{root}", np.stack(imgs), np.array(labels) if has_labels else None,
-                        names if has_labels else None, source=str(root))
+    return ImageDataset(
+        f"folder:{root}",
+        np.stack(imgs),
+        np.array(labels) if has_labels else None,
+        names if has_labels else None,
+        source=str(root),
+    )
 
 
-def load_dataset(spec: str, data_root: str | None = None, download: bool | None = None,
-                 size: int = 28, grey: bool = True) -> ImageDataset:
+def load_dataset(
+    spec: str, data_root: str | None = None, download: bool | None = None, size: int = 28, grey: bool = True
+) -> ImageDataset:
     """Load a dataset by id; see the module docstring for the ids."""
     if download is None:
         download = os.environ.get("LATENTDASH_DOWNLOAD", "") == "1"
@@ -177,5 +210,4 @@ def load_dataset(spec: str, data_root: str | None = None, download: bool | None 
         return load_npz(spec[4:])
     if spec.startswith("folder:"):
         return load_folder(spec[7:], size=size, grey=grey)
-    raise LatentdashError(f"unknown dataset {spec!r}; use one of {', '.join(BUILTIN_IDS)}, "
-                          f"folder:PATH or npz:PATH")
+    raise LatentdashError(f"unknown dataset {spec!r}; use one of {', '.join(BUILTIN_IDS)}, folder:PATH or npz:PATH")

@@ -5,6 +5,7 @@ torch.jit.save, with `encode` and `decode` methods), or `package.module:function
 object with `encode`, `decode`, `latent_dim`, `image_shape` (a torch module or plain object).
 Every result is validated by a round trip before use.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -44,8 +45,9 @@ class ForeignModel:
 
     def encode(self, x):
         if not self.has_encoder:
-            raise LatentdashError(f"{self.name} has no encode(); it is a generator, so its map is "
-                                  f"built from prior samples")
+            raise LatentdashError(
+                f"{self.name} has no encode(); it is a generator, so its map is built from prior samples"
+            )
         return self._call(self.obj.encode, x).reshape(len(x), -1)
 
     def decode(self, z):
@@ -65,29 +67,39 @@ def validate_model(model, name: str):
     """Round-trip a tiny batch and check shapes and value ranges; one-line error when off."""
     d, shape = model.latent_dim, tuple(model.image_shape)
     if d < 1 or len(shape) != 3 or shape[0] not in (1, 3):
-        raise LatentdashError(f"{name}: latent_dim {d} / image_shape {shape} invalid; need latent_dim "
-                              f">= 1 and image_shape (C, H, W) with C = 1 or 3")
+        raise LatentdashError(
+            f"{name}: latent_dim {d} / image_shape {shape} invalid; need latent_dim "
+            f">= 1 and image_shape (C, H, W) with C = 1 or 3"
+        )
     z = model.sample_prior(4, seed=0)
     try:
         x = model.decode(z)
     except Exception as e:
-        raise LatentdashError(f"{name}: decode failed on a [4, {d}] batch ({type(e).__name__}: "
-                              f"{' '.join(str(e).split())[:120]}); check latent_dim") from e
+        raise LatentdashError(
+            f"{name}: decode failed on a [4, {d}] batch ({type(e).__name__}: "
+            f"{' '.join(str(e).split())[:120]}); check latent_dim"
+        ) from e
     if x.shape != (4,) + shape:
-        raise LatentdashError(f"{name}: decode returned shape {x.shape}, expected {(4,) + shape}; "
-                              f"fix image_shape or the decoder")
+        raise LatentdashError(
+            f"{name}: decode returned shape {x.shape}, expected {(4,) + shape}; fix image_shape or the decoder"
+        )
     if not np.isfinite(x).all() or x.min() < -1e-3 or x.max() > 1 + 1e-3:
-        raise LatentdashError(f"{name}: decode returned values in [{np.nanmin(x):.3g}, {np.nanmax(x):.3g}], "
-                              f"expected images in [0, 1]; end the decoder with a sigmoid")
+        raise LatentdashError(
+            f"{name}: decode returned values in [{np.nanmin(x):.3g}, {np.nanmax(x):.3g}], "
+            f"expected images in [0, 1]; end the decoder with a sigmoid"
+        )
     if model.has_encoder:
         try:
             z2 = model.encode(x)
         except Exception as e:
-            raise LatentdashError(f"{name}: encode failed on a {list(x.shape)} batch ({type(e).__name__}: "
-                                  f"{' '.join(str(e).split())[:120]}); check image_shape") from e
+            raise LatentdashError(
+                f"{name}: encode failed on a {list(x.shape)} batch ({type(e).__name__}: "
+                f"{' '.join(str(e).split())[:120]}); check image_shape"
+            ) from e
         if z2.shape != (4, d):
-            raise LatentdashError(f"{name}: encode returned shape {z2.shape}, expected (4, {d}); "
-                                  f"fix latent_dim or the encoder")
+            raise LatentdashError(
+                f"{name}: encode returned shape {z2.shape}, expected (4, {d}); fix latent_dim or the encoder"
+            )
     return model
 
 
@@ -96,15 +108,20 @@ def from_factory(spec: str):
     try:
         fn = getattr(importlib.import_module(mod_name), fn_name)
     except (ImportError, AttributeError) as e:
-        raise LatentdashError(f"cannot import factory {spec!r} ({e}); give it as package.module:function "
-                              f"importable from the current directory or PYTHONPATH") from e
+        raise LatentdashError(
+            f"cannot import factory {spec!r} ({e}); give it as package.module:function "
+            f"importable from the current directory or PYTHONPATH"
+        ) from e
     obj = fn()
     for attr in ("decode", "latent_dim", "image_shape"):
         if not hasattr(obj, attr):
-            raise LatentdashError(f"factory {spec!r} returned an object without {attr!r}; it needs "
-                                  f"encode (optional), decode, latent_dim and image_shape")
-    m = ForeignModel(obj, latent_dim=obj.latent_dim, image_shape=obj.image_shape, name=spec,
-                     kind=getattr(obj, "kind", None))
+            raise LatentdashError(
+                f"factory {spec!r} returned an object without {attr!r}; it needs "
+                f"encode (optional), decode, latent_dim and image_shape"
+            )
+    m = ForeignModel(
+        obj, latent_dim=obj.latent_dim, image_shape=obj.image_shape, name=spec, kind=getattr(obj, "kind", None)
+    )
     return validate_model(m, spec)
 
 
@@ -112,16 +129,21 @@ def from_torchscript(path: Path):
     try:
         mod = torch.jit.load(str(path), map_location="cpu")
     except Exception as e:
-        raise LatentdashError(f"{path} is not a loadable TorchScript file ({type(e).__name__}); save it "
-                              f"with torch.jit.save(torch.jit.script(model), path)") from e
+        raise LatentdashError(
+            f"{path} is not a loadable TorchScript file ({type(e).__name__}); save it "
+            f"with torch.jit.save(torch.jit.script(model), path)"
+        ) from e
     if not hasattr(mod, "decode"):
-        raise LatentdashError(f"TorchScript module {path} has no decode method; export encode/decode "
-                              f"with @torch.jit.export")
+        raise LatentdashError(
+            f"TorchScript module {path} has no decode method; export encode/decode with @torch.jit.export"
+        )
     try:
         latent_dim, image_shape = int(mod.latent_dim), tuple(mod.image_shape)
     except Exception as e:
-        raise LatentdashError(f"TorchScript module {path} needs attributes latent_dim (int) and "
-                              f"image_shape (C, H, W); set them before scripting") from e
+        raise LatentdashError(
+            f"TorchScript module {path} needs attributes latent_dim (int) and "
+            f"image_shape (C, H, W); set them before scripting"
+        ) from e
     m = ForeignModel(mod, latent_dim=latent_dim, image_shape=image_shape, name=str(path))
     return validate_model(m, str(path))
 

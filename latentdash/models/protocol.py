@@ -3,6 +3,7 @@
 x: float32 images in [0, 1], shape [N, C, H, W]; z: float32 latents, shape [N, latent_dim]
 (the posterior mean for a VAE). Both numpy arrays at this seam: callers never touch torch.
 """
+
 from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
@@ -34,8 +35,17 @@ class TorchLatentModel:
     from many threads (inference only, no state changes).
     """
 
-    def __init__(self, net: torch.nn.Module, *, latent_dim: int, image_shape, kind: str,
-                 has_encoder: bool = True, batch_size: int = 1024, info: dict | None = None):
+    def __init__(
+        self,
+        net: torch.nn.Module,
+        *,
+        latent_dim: int,
+        image_shape,
+        kind: str,
+        has_encoder: bool = True,
+        batch_size: int = 1024,
+        info: dict | None = None,
+    ):
         self.net = net.eval()
         self.latent_dim = int(latent_dim)
         self.image_shape = tuple(int(s) for s in image_shape)
@@ -51,7 +61,7 @@ class TorchLatentModel:
         outs = []
         with torch.inference_mode():
             for i in range(0, len(arr), self.batch_size):
-                t = torch.from_numpy(np.ascontiguousarray(arr[i:i + self.batch_size]))
+                t = torch.from_numpy(np.ascontiguousarray(arr[i : i + self.batch_size]))
                 outs.append(fn(t).float().numpy())
         if not outs:
             return np.zeros((0,), np.float32)
@@ -60,8 +70,11 @@ class TorchLatentModel:
     def encode(self, x: np.ndarray) -> np.ndarray:
         if not self.has_encoder:
             from ..errors import LatentdashError
-            raise LatentdashError("this model is a decoder-only generator and cannot encode images; "
-                                  "build its map from prior samples instead")
+
+            raise LatentdashError(
+                "this model is a decoder-only generator and cannot encode images; "
+                "build its map from prior samples instead"
+            )
         return self._run(self.net.encode_tensor, x, self.image_shape)
 
     def decode(self, z: np.ndarray) -> np.ndarray:

@@ -4,6 +4,7 @@ Explorers are built before the app exists (a missing atlas is built first, with 
 the terminal); after that the server holds only read-only data and all per-user state lives in
 the browser, so the app runs the same under `python app.py`, `latentdash serve` or gunicorn.
 """
+
 from __future__ import annotations
 
 import logging
@@ -20,7 +21,7 @@ from ..ui.layout import build_layout
 from .config import ServeConfig
 from .routes import marks_start, register_routes
 
-status = logging.getLogger(STATUS_LOGGER)   # "preparing <model> on <dataset> ...", shown by the CLI
+status = logging.getLogger(STATUS_LOGGER)  # "preparing <model> on <dataset> ...", shown by the CLI
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 
 
@@ -29,10 +30,12 @@ ASSETS = Path(__file__).resolve().parents[1] / "assets"
 # regenerator runtime (Dash's renderer and dcc call regeneratorRuntime); others still get the
 # full polyfill, written in place so that it runs before the scripts after it, as before.
 _POLYFILL_TAG = re.compile(r'<script src="([^"]*/polyfill@[^"]*)"></script>')
-_NEEDS_POLYFILL = ("!(window.Promise && Promise.prototype.finally && Object.entries && "
-                   "Object.getOwnPropertyDescriptors && Array.prototype.includes && "
-                   "Array.prototype.flatMap && String.prototype.padStart && window.Symbol && "
-                   "Symbol.asyncIterator && window.fetch)")
+_NEEDS_POLYFILL = (
+    "!(window.Promise && Promise.prototype.finally && Object.entries && "
+    "Object.getOwnPropertyDescriptors && Array.prototype.includes && "
+    "Array.prototype.flatMap && String.prototype.padStart && window.Symbol && "
+    "Symbol.asyncIterator && window.fetch)"
+)
 
 
 class LatentdashDash(dash.Dash):
@@ -41,10 +44,12 @@ class LatentdashDash(dash.Dash):
         m = _POLYFILL_TAG.search(scripts)
         if m:
             runtime = self.get_asset_url("vendor/regenerator-runtime.js")
-            swap = (f"<script>if ({_NEEDS_POLYFILL}) document.write("
-                    f"'<script src=\"{m.group(1)}\"><\\/script>');</script>\n"
-                    f'<script src="{runtime}"></script>')
-            kwargs["scripts"] = scripts[:m.start()] + swap + scripts[m.end():]
+            swap = (
+                f"<script>if ({_NEEDS_POLYFILL}) document.write("
+                f"'<script src=\"{m.group(1)}\"><\\/script>');</script>\n"
+                f'<script src="{runtime}"></script>'
+            )
+            kwargs["scripts"] = scripts[: m.start()] + swap + scripts[m.end() :]
         return super().interpolate_index(**kwargs)
 
     def callback(self, *args, **kwargs):
@@ -56,6 +61,7 @@ class LatentdashDash(dash.Dash):
         def decorator(func):
             register(marks_start(func))
             return func
+
         return decorator
 
 
@@ -75,9 +81,10 @@ def load_explorers(config: ServeConfig, progress=True) -> list:
     from ..data import load_dataset
     from ..models import load_model
     from ..service import Explorer
+
     specs = config.checkpoint_list()
-    dataset = load_dataset(config.dataset, data_root=config.data_root)   # fail fast: bad id or
-    models = [(s, load_model(s)) for s in specs]                          # bad checkpoint
+    dataset = load_dataset(config.dataset, data_root=config.data_root)  # fail fast: bad id or
+    models = [(s, load_model(s)) for s in specs]  # bad checkpoint
     params = config.atlas_params()
     explorers, taken = [], set()
     for spec, model in models:
@@ -87,10 +94,12 @@ def load_explorers(config: ServeConfig, progress=True) -> list:
         if progress:
             status.info("preparing %s on %s ...", name, dataset.id)
         atlas = shipped_atlas_for(model, dataset, params, cp) or get_or_build_atlas(
-            model, dataset, params, cache_dir=config.cache_dir, checkpoint_path=cp, progress=progress)
+            model, dataset, params, cache_dir=config.cache_dir, checkpoint_path=cp, progress=progress
+        )
         explorers.append(Explorer(model, atlas, name))
-    if config.threads:   # atlases are built with every core; serving decodes one image per thread
+    if config.threads:  # atlases are built with every core; serving decodes one image per thread
         import torch
+
         torch.set_num_threads(int(config.threads))
     return explorers
 
@@ -104,11 +113,16 @@ def create_app(config: ServeConfig | None = None, explorers=None, progress=True)
         raise LatentdashError("no models to serve")
     catalog = Catalog(explorers, max_sliders=config.max_sliders)
     app = LatentdashDash(
-        __name__, assets_folder=str(ASSETS), title="latentdash Explorer", update_title=None,
-        suppress_callback_exceptions=True, serve_locally=True,
+        __name__,
+        assets_folder=str(ASSETS),
+        title="latentdash Explorer",
+        update_title=None,
+        suppress_callback_exceptions=True,
+        serve_locally=True,
         # assets/vendor/ holds our plotly.js bundle: served, but loaded on demand (assets/ld-2-plotly.js)
         assets_path_ignore=["vendor"],
-        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}])
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+    )
     prefix = app.config.requests_pathname_prefix or "/"
     catalog.url_prefix = prefix
     app.layout = build_layout(catalog, prefix=prefix)

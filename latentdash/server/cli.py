@@ -3,6 +3,7 @@
 The port is checked before any model or atlas is loaded, so a busy port fails in a second with
 one line instead of after a long atlas build.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,9 +16,14 @@ from .config import ServeConfig, from_env
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--checkpoint", action="append", dest="checkpoints", metavar="PATH",
-                   help="model to serve (repeat for several; the first is shown first). Default: the "
-                        "shipped checkpoints in checkpoints/, fashion-vae-16.pt first")
+    p.add_argument(
+        "--checkpoint",
+        action="append",
+        dest="checkpoints",
+        metavar="PATH",
+        help="model to serve (repeat for several; the first is shown first). Default: the "
+        "shipped checkpoints in checkpoints/, fashion-vae-16.pt first",
+    )
     p.add_argument("--dataset", default=None, help="dataset id (default fashion-mnist-test, bundled)")
     p.add_argument("--data-root", default=None, help="folder with dataset files")
     p.add_argument("--host", default=None, help="interface to bind (default 127.0.0.1)")
@@ -26,25 +32,43 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--methods", default=None, help="atlas projections, e.g. pca,umap (default pca,tsne,umap)")
     p.add_argument("--dims", default=None, help="map dimensions: 2, 3 or 2,3 (default 2,3)")
     p.add_argument("--cache-dir", default=None, help="atlas cache folder")
-    p.add_argument("--threads", type=int, default=None,
-                   help="torch threads per decode while serving (default 1; 0 = torch default)")
-    p.add_argument("--server", default=None,
-                   help="HTTP server: waitress (default; threaded, for many users) or flask (Flask's "
-                        "development server; --debug uses it)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch threads per decode while serving (default 1; 0 = torch default)",
+    )
+    p.add_argument(
+        "--server",
+        default=None,
+        help="HTTP server: waitress (default; threaded, for many users) or flask (Flask's "
+        "development server; --debug uses it)",
+    )
     p.add_argument("--debug", action="store_true", default=None, help="Dash dev tools (local use only)")
 
 
 def config_from_args(a) -> ServeConfig:
     def tup(v, typ=str):
         return None if v is None else tuple(typ(s) for s in str(v).split(",") if s.strip())
+
     try:
         dims = tup(a.dims, int)
     except ValueError as e:
         raise LatentdashError(f"--dims {a.dims!r} is not a list of numbers; use 2, 3 or 2,3") from e
-    return from_env(checkpoints=tuple(a.checkpoints) if a.checkpoints else None, dataset=a.dataset,
-                    data_root=a.data_root, host=a.host, port=a.port, limit=a.limit,
-                    methods=tup(a.methods), dims=dims, cache_dir=a.cache_dir, threads=a.threads,
-                    debug=a.debug, server=getattr(a, "server", None))
+    return from_env(
+        checkpoints=tuple(a.checkpoints) if a.checkpoints else None,
+        dataset=a.dataset,
+        data_root=a.data_root,
+        host=a.host,
+        port=a.port,
+        limit=a.limit,
+        methods=tup(a.methods),
+        dims=dims,
+        cache_dir=a.cache_dir,
+        threads=a.threads,
+        debug=a.debug,
+        server=getattr(a, "server", None),
+    )
 
 
 def check_port(host: str, port: int) -> None:
@@ -60,10 +84,10 @@ def check_port(host: str, port: int) -> None:
             s.bind(addr)
         except OSError as e:
             if e.errno == errno.EADDRINUSE:
-                raise LatentdashError(f"port {port} on {host} is already in use; stop the other server "
-                                      f"or pass --port with a free port") from e
-            raise LatentdashError(f"cannot listen on {host}:{port} ({e.strerror}); pick another "
-                                  f"--host/--port") from e
+                raise LatentdashError(
+                    f"port {port} on {host} is already in use; stop the other server or pass --port with a free port"
+                ) from e
+            raise LatentdashError(f"cannot listen on {host}:{port} ({e.strerror}); pick another --host/--port") from e
 
 
 def url_for(host: str, port: int) -> str:
@@ -73,21 +97,30 @@ def url_for(host: str, port: int) -> str:
 
 def serve(config: ServeConfig) -> int:
     from .app_factory import create_app
+
     check_port(config.host, config.port)
     app = create_app(config)
     url = url_for(config.host, config.port)
     print(f"latentdash Explorer running at {url}  (Ctrl+C to stop)", flush=True)
     if config.open_browser:
         import webbrowser
+
         webbrowser.open(url)
     if config.server == "flask" or config.debug:
         app.run(host=config.host, port=config.port, debug=config.debug, use_reloader=False, threaded=True)
     else:
         import waitress
+
         # waitress: a production WSGI server in this process (no fork, so torch and the loaded
         # atlases are shared by all threads); keep-alive connections, a fixed pool of worker threads
-        waitress.serve(app.server, host=config.host, port=config.port, threads=config.server_threads,
-                       ident="latentdash", _quiet=True)
+        waitress.serve(
+            app.server,
+            host=config.host,
+            port=config.port,
+            threads=config.server_threads,
+            ident="latentdash",
+            _quiet=True,
+        )
     # Both servers return only once stopped, and both swallow the Ctrl-C that stops them; re-raise
     # it so that stopping the server ends like any interrupted command ("interrupted", exit 130).
     raise KeyboardInterrupt

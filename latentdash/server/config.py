@@ -2,6 +2,7 @@
 
 Precedence: command-line flag > environment variable > default. No I/O happens here.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -17,24 +18,24 @@ SERVERS = ("waitress", "flask")
 
 @dataclass(frozen=True)
 class ServeConfig:
-    checkpoints: tuple[str, ...] = ()          # model specs (first = default); () = shipped ones
-    dataset: str = DEFAULT_DATASET              # dataset id, e.g. fashion-mnist-test, fashion-mnist, npz:PATH
-    data_root: str | None = None                # where to look for dataset files
-    host: str = "127.0.0.1"                     # interface to bind (0.0.0.0 to share on a network)
-    port: int = 8050                            # TCP port
-    limit: int | None = None                    # atlas: stratified subset of this many images
+    checkpoints: tuple[str, ...] = ()  # model specs (first = default); () = shipped ones
+    dataset: str = DEFAULT_DATASET  # dataset id, e.g. fashion-mnist-test, fashion-mnist, npz:PATH
+    data_root: str | None = None  # where to look for dataset files
+    host: str = "127.0.0.1"  # interface to bind (0.0.0.0 to share on a network)
+    port: int = 8050  # TCP port
+    limit: int | None = None  # atlas: stratified subset of this many images
     methods: tuple[str, ...] = ("pca", "tsne", "umap")  # atlas projections
-    dims: tuple[int, ...] = (2, 3)              # atlas map dimensions
-    cache_dir: str | None = None                # atlas cache (default: the platform cache dir)
-    max_sliders: int = 16                       # sliders shown for large latents
-    threads: int = 1                            # torch threads per decode after startup (1: lowest
-                                                # latency for one image while other requests run
-                                                # in parallel; 0: torch's default)
-    debug: bool = False                         # Dash dev tools (never on a public server)
-    server: str = "waitress"                    # HTTP server: waitress (threaded WSGI server, the
-                                                # default) or flask (Flask's development server)
-    server_threads: int = 8                     # waitress worker threads (requests served at once)
-    open_browser: bool = False                  # open the page in the default browser
+    dims: tuple[int, ...] = (2, 3)  # atlas map dimensions
+    cache_dir: str | None = None  # atlas cache (default: the platform cache dir)
+    max_sliders: int = 16  # sliders shown for large latents
+    threads: int = 1  # torch threads per decode after startup (1: lowest
+    # latency for one image while other requests run
+    # in parallel; 0: torch's default)
+    debug: bool = False  # Dash dev tools (never on a public server)
+    server: str = "waitress"  # HTTP server: waitress (threaded WSGI server, the
+    # default) or flask (Flask's development server)
+    server_threads: int = 8  # waitress worker threads (requests served at once)
+    open_browser: bool = False  # open the page in the default browser
 
     def __post_init__(self):
         if not 0 < int(self.port) < 65536:
@@ -53,8 +54,10 @@ class ServeConfig:
         if self.checkpoints:
             return list(self.checkpoints)
         if not DEFAULT_CHECKPOINT.is_file():
-            raise LatentdashError(f"the default checkpoint {DEFAULT_CHECKPOINT} is missing; "
-                                  f"run scripts/train_shipped.sh or pass --checkpoint PATH")
+            raise LatentdashError(
+                f"the default checkpoint {DEFAULT_CHECKPOINT} is missing; "
+                f"run scripts/train_shipped.sh or pass --checkpoint PATH"
+            )
         return [str(CHECKPOINT_DIR / n) for n in SHIPPED_CHECKPOINTS if (CHECKPOINT_DIR / n).is_file()]
 
     def atlas_params(self):

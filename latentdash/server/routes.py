@@ -4,6 +4,7 @@ the app-wide error handler (a malformed callback request: 400; a bug: 500, logge
 Thumbnails are served per point instead of embedding 70k images in the page; they are immutable
 for a given model name and atlas, so the browser may cache them.
 """
+
 from __future__ import annotations
 
 import functools
@@ -54,8 +55,13 @@ def register_routes(server, catalog, prefix: str = "/") -> None:
         if isinstance(e, HTTPException):
             return e
         if is_malformed_callback_request(e):
-            log.warning("bad callback request %s %s: %s: %s", request.method, request.path,
-                        type(e).__name__, " ".join(str(e).split())[:200])
+            log.warning(
+                "bad callback request %s %s: %s: %s",
+                request.method,
+                request.path,
+                type(e).__name__,
+                " ".join(str(e).split())[:200],
+            )
             return jsonify(error=f"bad callback request ({type(e).__name__})"), 400
         log.exception("%s %s failed", request.method, request.path, exc_info=e)
         return jsonify(error="server error"), 500
@@ -66,21 +72,26 @@ def register_routes(server, catalog, prefix: str = "/") -> None:
 def marks_start(func):
     """Wrap a callback function so that the request records that it started (see on_error)."""
     if inspect.iscoroutinefunction(func):
+
         @functools.wraps(func)
         async def run_async(*args, **kwargs):
             g.latentdash_callback_started = True
             return await func(*args, **kwargs)
+
         return run_async
 
     @functools.wraps(func)
     def run(*args, **kwargs):
         g.latentdash_callback_started = True
         return func(*args, **kwargs)
+
     return run
 
 
 def is_malformed_callback_request(e: BaseException) -> bool:
     """True when a callback request failed while Dash parsed it, before any callback ran."""
-    return (request.path.endswith("/_dash-update-component")
-            and not g.get("latentdash_callback_started", False)
-            and isinstance(e, MALFORMED))
+    return (
+        request.path.endswith("/_dash-update-component")
+        and not g.get("latentdash_callback_started", False)
+        and isinstance(e, MALFORMED)
+    )

@@ -130,20 +130,12 @@ def register_reducer(app, catalog):
 
 # ----------------------------------------------------------------------------- renderers
 def register_map(app, catalog):
-    @app.callback(
-        Output(ids.GRAPH, "figure"),
-        Output(ids.GRAPH3, "figure"),
-        Output(ids.ST_RENDERED, "data"),
-        Input(ids.ST_MAP, "data"),
-        Input(ids.ST_SEL, "data"),
-        Input(ids.ST_INTERP, "data"),
-        Input(ids.ST_Z, "data"),
-        Input(ids.ST_SELECTION, "data"),
-        Input(ids.ST_PREFETCH, "data"),
-        State(ids.ST_CAM, "data"),
-        State(ids.ST_RENDERED, "data"),
-        prevent_initial_call=True,
-    )
+    # fmt: off
+    @app.callback(Output(ids.GRAPH, "figure"), Output(ids.GRAPH3, "figure"), Output(ids.ST_RENDERED, "data"),
+                  Input(ids.ST_MAP, "data"), Input(ids.ST_SEL, "data"), Input(ids.ST_INTERP, "data"),
+                  Input(ids.ST_Z, "data"), Input(ids.ST_SELECTION, "data"), Input(ids.ST_PREFETCH, "data"),
+                  State(ids.ST_CAM, "data"), State(ids.ST_RENDERED, "data"), prevent_initial_call=True)
+    # fmt: on
     @shown("map", 3)
     def draw_map(map_part, sel, interp, z, selection, prefetch, cam, rendered):
         """Draws the map into the graph for its dimensionality; on a prefetch request (posted by
@@ -167,19 +159,13 @@ def register_map(app, catalog):
 
 
 def register_inspector(app, catalog):
-    @app.callback(
-        Output(ids.INS_ORIG, "src"),
-        Output(ids.INS_RECON, "src"),
-        Output(ids.INS_LABEL, "children"),
-        Output(ids.INS_BAR, "src"),
-        Output(ids.INS_NBRS, "children"),
-        Output(ids.BTN_A, "disabled"),
-        Output(ids.BTN_B, "disabled"),
-        Output(ids.INS_ORIG_CAP, "children"),
-        Output(ids.INS_RECON_CAP, "children"),
-        Input(ids.ST_SEL, "data"),
-        prevent_initial_call=True,
-    )
+    # fmt: off
+    @app.callback(Output(ids.INS_ORIG, "src"), Output(ids.INS_RECON, "src"), Output(ids.INS_LABEL, "children"),
+                  Output(ids.INS_BAR, "src"), Output(ids.INS_NBRS, "children"),
+                  Output(ids.BTN_A, "disabled"), Output(ids.BTN_B, "disabled"),
+                  Output(ids.INS_ORIG_CAP, "children"), Output(ids.INS_RECON_CAP, "children"),
+                  Input(ids.ST_SEL, "data"), prevent_initial_call=True)
+    # fmt: on
     @shown("inspector", 9)
     def draw_inspector(sel):
         r = render.render_inspector(sel or {}, catalog)
@@ -275,16 +261,11 @@ def register_drag(app, catalog):
 
 
 def register_interp(app, catalog):
-    @app.callback(
-        Output(ids.INT_A, "children"),
-        Output(ids.INT_B, "children"),
-        Output(ids.STRIP, "children"),
-        Output(ids.BLEND, "children"),
-        Output(ids.INT_HINT, "children"),
-        Output(ids.BTN_SWAP, "disabled"),
-        Input(ids.ST_INTERP, "data"),
-        prevent_initial_call=True,
-    )
+    # fmt: off
+    @app.callback(Output(ids.INT_A, "children"), Output(ids.INT_B, "children"), Output(ids.STRIP, "children"),
+                  Output(ids.BLEND, "children"), Output(ids.INT_HINT, "children"), Output(ids.BTN_SWAP, "disabled"),
+                  Input(ids.ST_INTERP, "data"), prevent_initial_call=True)
+    # fmt: on
     @shown("interpolation", 6)
     def draw_interp(interp):
         r = render.render_interp(interp or {}, catalog)

@@ -42,26 +42,27 @@ PALETTE = [
 SCALES = {"recon": "Viridis", "pres": "RdYlGn", "dim": "RdBu"}
 POINT_SIZE_2D = 4
 POINT_SIZE_3D = 2
+
+
+def endpoint_style(tag: str, colour: str) -> dict:
+    """An interpolation endpoint: a square in its colour, labelled A or B."""
+    return dict(
+        mode="markers+text",
+        text=[tag],
+        textposition="top center",
+        textfont={"size": 16, "color": "#111"},
+        marker={"size": 16, "color": colour, "symbol": "square", "line": {"color": "#111", "width": 2}},
+    )
+
+
 OVERLAY_STYLE = {
     "path": dict(
         mode="lines+markers",
         line={"color": "#111", "width": 2},
         marker={"size": 7, "color": "#ffd400", "line": {"color": "#111", "width": 1}},
     ),
-    "A": dict(
-        mode="markers+text",
-        text=["A"],
-        textposition="top center",
-        textfont={"size": 16, "color": "#111"},
-        marker={"size": 16, "color": "#00b3ff", "symbol": "square", "line": {"color": "#111", "width": 2}},
-    ),
-    "B": dict(
-        mode="markers+text",
-        text=["B"],
-        textposition="top center",
-        textfont={"size": 16, "color": "#111"},
-        marker={"size": 16, "color": "#ff3df5", "symbol": "square", "line": {"color": "#111", "width": 2}},
-    ),
+    "A": endpoint_style("A", "#00b3ff"),
+    "B": endpoint_style("B", "#ff3df5"),
     "selected": dict(
         mode="markers", marker={"size": 18, "color": "rgba(0,0,0,0)", "line": {"color": "#111", "width": 3}}
     ),

@@ -55,6 +55,13 @@ def _card(title, hint, *children, cls="", **kw):
     )
 
 
+def _radio(cid: str, value: str, choices: dict):
+    """Inline radio buttons; choices: {value: label}."""
+    return dcc.RadioItems(
+        id=cid, value=value, inline=True, options=[{"label": lab, "value": v} for v, lab in choices.items()]
+    )
+
+
 def _labelled(label, control, cls=""):
     return html.Div([html.Span(label, className="ld-label"), control], className=f"ld-field {cls}")
 
@@ -124,16 +131,7 @@ def _controls(view):
             ),
             _labelled(
                 "Click sets",
-                dcc.RadioItems(
-                    id=ids.CLICK_MODE,
-                    value="inspect",
-                    inline=True,
-                    options=[
-                        {"label": "inspected point", "value": "inspect"},
-                        {"label": "endpoint A", "value": "a"},
-                        {"label": "endpoint B", "value": "b"},
-                    ],
-                ),
+                _radio(ids.CLICK_MODE, "inspect", {"inspect": "inspected point", "a": "endpoint A", "b": "endpoint B"}),
             ),
         ],
         className="ld-controls",
@@ -251,15 +249,7 @@ def _sliders_card():
                     [
                         _labelled(
                             "Sliders move",
-                            dcc.RadioItems(
-                                id=ids.BASIS,
-                                value="dims",
-                                inline=True,
-                                options=[
-                                    {"label": "latent dims", "value": "dims"},
-                                    {"label": "principal directions", "value": "pcs"},
-                                ],
-                            ),
+                            _radio(ids.BASIS, "dims", {"dims": "latent dims", "pcs": "principal directions"}),
                         ),
                         html.P(id=ids.SLIDER_NOTE, className="ld-hint"),
                         html.Div(id=ids.SLIDERS, className="ld-sliders"),

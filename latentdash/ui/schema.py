@@ -162,6 +162,18 @@ def _interp_set(state) -> bool:
     return state.get("a") is not None or state.get("b") is not None or state.get("steps") != DEFAULT_STEPS
 
 
+def index_field(key: str, store: str, default) -> Field:
+    """A dataset index (the inspected point, an endpoint), carried by the URL as its number."""
+    return Field(
+        key,
+        (store,),
+        lambda view, s: default,
+        key,
+        lambda v, s, view: None if v is None else str(int(v)),
+        lambda t, view, s: index_in(t, view.n),
+    )
+
+
 # ----------------------------------------------------------------------------- the schema
 # Stores the state is split into (each becomes the dcc.Store `st-<name>`, see ids.STORE_OF).
 STORE_NAMES = ("map", "sel", "interp", "z", "cam", "selection")
@@ -195,30 +207,9 @@ SCHEMA: tuple[Field, ...] = (
         lambda t, view, s: one_of(t, BASES),
     ),
     Field("rev", ("map",), lambda view, s: 0),  # bumped when a link is opened: a fresh figure
-    Field(
-        "sel",
-        ("sel",),
-        lambda view, s: 0,
-        "sel",
-        lambda v, s, view: None if v is None else str(int(v)),
-        lambda t, view, s: index_in(t, view.n),
-    ),
-    Field(
-        "a",
-        ("interp",),
-        lambda view, s: None,
-        "a",
-        lambda v, s, view: None if v is None else str(int(v)),
-        lambda t, view, s: index_in(t, view.n),
-    ),
-    Field(
-        "b",
-        ("interp",),
-        lambda view, s: None,
-        "b",
-        lambda v, s, view: None if v is None else str(int(v)),
-        lambda t, view, s: index_in(t, view.n),
-    ),
+    index_field("sel", "sel", 0),
+    index_field("a", "interp", None),
+    index_field("b", "interp", None),
     Field(
         "steps",
         ("interp",),
