@@ -135,10 +135,13 @@ class Explorer:
         i = self._check_index(i)
         if self.labels is None:
             return "unlabelled"
-        lab = int(self.labels[i])
-        if self.class_names and 0 <= lab < len(self.class_names):
-            return str(self.class_names[lab])
-        return str(lab)
+        return self.class_name(int(self.labels[i]))
+
+    def class_name(self, label: int) -> str:
+        """A label's name: its class name when the data has one, else the number."""
+        if self.class_names and 0 <= label < len(self.class_names):
+            return str(self.class_names[label])
+        return str(label)
 
     # ------------------------------------------------------------------ checks
     def _check_map(self, map_name) -> str:

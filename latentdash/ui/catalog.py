@@ -70,13 +70,12 @@ class ModelView:
         self.image_shape = tuple(int(s) for s in ex.image_shape)
         self.kind = str(getattr(ex, "kind", "ae"))
         labels = ex.labels
-        names = list(ex.class_names) if ex.class_names else None
         self.trace_of = np.zeros(self.n, np.int32)
         self.pos_in_trace = np.arange(self.n, dtype=np.int64)
         if labels is not None and len(labels) == self.n:
             labels = np.asarray(labels, np.int64)
             classes = np.unique(labels)
-            self.trace_names = [names[c] if names and 0 <= c < len(names) else str(c) for c in classes]
+            self.trace_names = [ex.class_name(int(c)) for c in classes]
             self.trace_idx = [np.flatnonzero(labels == c) for c in classes]
             self.trace_classes = [int(c) for c in classes]
             for t, idx in enumerate(self.trace_idx):
