@@ -4,6 +4,7 @@ atlases (PCA maps, 2,000 images) cached under .cache/test-atlas so reruns are fa
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,49 @@ def pca_checkpoint(explorers, tmp_path_factory):
         },
     )
     return path
+
+
+# --- browser fixtures (one server and one Chromium for the whole session, shared by every -----
+# --- browser test module: playwright allows one sync instance per process) ---------------------
+@pytest.fixture(scope="session")
+def live_server(explorers):
+    import waitress
+
+    from latentdash.server.app_factory import create_app
+
+    app = create_app(explorers=explorers)
+    # the server `latentdash serve` runs (waitress), on a free port, in this process
+    srv = waitress.create_server(app.server, host="127.0.0.1", port=0, threads=4)
+    th = threading.Thread(target=srv.run, daemon=True)
+    th.start()
+    yield f"http://127.0.0.1:{srv.effective_port}/"
+    srv.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from tests.test_browser import ARTIFACTS, CHROMIUM, FLAGS
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("needs Debian's chromium at /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser):
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900})
+    pg = ctx.new_page()
+    pg.set_default_timeout(45_000)  # generous: CI machines can be busy (no timing assertions)
+    pg.errors = []
+    pg.on("console", lambda m: pg.errors.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    yield pg
+    errors = list(pg.errors)
+    ctx.close()
+    assert errors == [], errors

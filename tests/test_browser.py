@@ -6,7 +6,6 @@ Screenshots go to test-artifacts/. No timing assertions here: speed is measured 
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -62,48 +61,6 @@ SELECTED_RING_3D = f"""(i) => {{ const gd = {GD}; const ring = gd._fullData.find
 TRACE = (
     f"(name) => {{ const t = {GD}._fullData.find(t => t.name === name); return [Array.from(t.x), Array.from(t.y)]; }}"
 )
-
-
-@pytest.fixture(scope="session")
-def live_server(explorers):
-    import waitress
-
-    from latentdash.server.app_factory import create_app
-
-    app = create_app(explorers=explorers)
-    # the server `latentdash serve` runs (waitress), on a free port, in this process
-    srv = waitress.create_server(app.server, host="127.0.0.1", port=0, threads=4)
-    th = threading.Thread(target=srv.run, daemon=True)
-    th.start()
-    yield f"http://127.0.0.1:{srv.effective_port}/"
-    srv.close()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("needs Debian's chromium at /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture()
-def page(browser):
-    ctx = browser.new_context(viewport={"width": 1440, "height": 900})
-    pg = ctx.new_page()
-    pg.set_default_timeout(45_000)  # generous: CI machines can be busy (no timing assertions)
-    pg.errors = []
-    pg.on("console", lambda m: pg.errors.append(m.text) if m.type == "error" else None)
-    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
-    yield pg
-    errors = list(pg.errors)
-    ctx.close()
-    assert errors == [], errors
 
 
 def open_page(page, url):

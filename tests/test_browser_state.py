@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from tests.test_browser import ARTIFACTS, GD, browser, live_server, open_page, page, query  # noqa: F401
+from tests.test_browser import ARTIFACTS, GD, open_page, query
 
 pytestmark = pytest.mark.browser
 NOTE = "() => document.getElementById('selection-note').innerText"
@@ -33,7 +33,7 @@ def box_select(pg, frac=(0.2, 0.2, 0.5, 0.6)):
     pg.mouse.up()
 
 
-def test_box_selection_is_named_shared_and_cleared(browser, page, live_server):  # noqa: F811
+def test_box_selection_is_named_shared_and_cleared(browser, page, live_server):
     open_page(page, live_server)
     assert "Box or lasso select" in page.evaluate(NOTE)
     box_select(page)
@@ -67,7 +67,7 @@ def test_box_selection_is_named_shared_and_cleared(browser, page, live_server): 
     page.wait_for_function(f"() => {GD}.data.filter(t => t.customdata).every(t => !t.selectedpoints)", timeout=30_000)
 
 
-def test_the_page_reads_its_ids_from_the_server(page, live_server):  # noqa: F811
+def test_the_page_reads_its_ids_from_the_server(page, live_server):
     open_page(page, live_server)
     ids = page.evaluate("() => window.latentdash.ids")
     from latentdash.ui.contract import component_ids
@@ -76,7 +76,7 @@ def test_the_page_reads_its_ids_from_the_server(page, live_server):  # noqa: F81
     assert page.evaluate("() => window.latentdash.contract.drag.output") == "st-dragout.data"
 
 
-def test_a_failed_drag_request_is_shown_in_the_page(page, live_server):  # noqa: F811
+def test_a_failed_drag_request_is_shown_in_the_page(page, live_server):
     open_page(page, live_server)
     warnings = []
     page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
@@ -106,7 +106,7 @@ def test_a_failed_drag_request_is_shown_in_the_page(page, live_server):  # noqa:
     page.errors.clear()  # the browser itself logs each failed request as an error
 
 
-def test_slider_tooltips_show_rounded_values(page, live_server):  # noqa: F811
+def test_slider_tooltips_show_rounded_values(page, live_server):
     open_page(page, live_server)
     thumb = page.locator(".ld-sliders [role=slider]").first
     thumb.hover()
@@ -143,7 +143,7 @@ def generator_server(tmp_path_factory):
     srv.close()
 
 
-def test_a_generator_is_shown_as_a_generator(page, generator_server):  # noqa: F811
+def test_a_generator_is_shown_as_a_generator(page, generator_server):
     open_page(page, generator_server)
     page.wait_for_function("() => document.getElementById('ins-orig-cap').innerText === 'sample'")
     assert page.inner_text("#ins-recon-cap") == "decoded"

@@ -14,7 +14,6 @@ import pytest
 from . import test_browser as tb
 
 # the live server, browser and page of tests/test_browser.py
-live_server, browser, page = tb.live_server, tb.browser, tb.page
 
 VENDOR = Path(__file__).resolve().parents[1] / "latentdash" / "assets" / "vendor"
 BUNDLE = VENDOR / "plotly-latentdash.min.js"
