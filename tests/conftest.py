@@ -99,6 +99,20 @@ def pca_checkpoint(explorers, tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="session")
+def generator_explorer(tmp_path_factory):
+    """A decoder-only generator written as a user would (tests/foreign_models.py: numpy, RGB 16x16,
+    5-D latents, no encoder), with a small real atlas of prior samples."""
+    from latentdash.atlas import AtlasParams, get_or_build_atlas
+    from latentdash.models import load_model
+    from latentdash.service import Explorer
+
+    model = load_model("tests.foreign_models:rgb_generator")
+    params = AtlasParams(methods=("pca",), dims=(2,), limit=300)
+    atlas = get_or_build_atlas(model, None, params, cache_dir=tmp_path_factory.mktemp("gen"), progress=False)
+    return Explorer(model, atlas, "rgb-gen")
+
+
 # --- browser fixtures (one server and one Chromium for the whole session, shared by every -----
 # --- browser test module: playwright allows one sync instance per process) ---------------------
 @pytest.fixture(scope="session")

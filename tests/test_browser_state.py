@@ -119,25 +119,12 @@ def test_slider_tooltips_show_rounded_values(page, live_server):
 
 
 @pytest.fixture(scope="module")
-def generator_server(tmp_path_factory):
+def generator_server(generator_explorer):
     import waitress
 
-    from latentdash.atlas import AtlasParams, get_or_build_atlas
-    from latentdash.models import load_model
     from latentdash.server.app_factory import create_app
-    from latentdash.service import Explorer
 
-    model = load_model("tests.foreign_models:rgb_generator")
-    atlas = get_or_build_atlas(
-        model,
-        None,
-        AtlasParams(methods=("pca",), dims=(2,), limit=300),
-        cache_dir=tmp_path_factory.mktemp("gen"),
-        progress=False,
-    )
-    srv = waitress.create_server(
-        create_app(explorers=[Explorer(model, atlas, "rgb-gen")]).server, host="127.0.0.1", port=0, threads=4
-    )
+    srv = waitress.create_server(create_app(explorers=[generator_explorer]).server, host="127.0.0.1", port=0, threads=4)
     threading.Thread(target=srv.run, daemon=True).start()
     yield f"http://127.0.0.1:{srv.effective_port}/"
     srv.close()

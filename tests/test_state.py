@@ -203,20 +203,8 @@ def test_control_values_follow_the_state(catalog, state):
 
 # ------------------------------------------------------------------------------- a generator
 @pytest.fixture(scope="module")
-def generator_catalog(tmp_path_factory):
-    from latentdash.atlas import AtlasParams, get_or_build_atlas
-    from latentdash.models import load_model
-    from latentdash.service import Explorer
-
-    model = load_model("tests.foreign_models:rgb_generator")
-    atlas = get_or_build_atlas(
-        model,
-        None,
-        AtlasParams(methods=("pca",), dims=(2,), limit=300),
-        cache_dir=tmp_path_factory.mktemp("gen"),
-        progress=False,
-    )
-    return Catalog([Explorer(model, atlas, "rgb-gen")])
+def generator_catalog(generator_explorer):
+    return Catalog([generator_explorer])
 
 
 def test_a_generator_is_shown_as_one(generator_catalog):

@@ -98,21 +98,10 @@ def test_a_bad_drag_answers_a_message_the_page_shows(dc, initial):
 
 
 @pytest.fixture(scope="module")
-def generator_dc(tmp_path_factory):
-    from latentdash.atlas import AtlasParams, get_or_build_atlas
-    from latentdash.models import load_model
+def generator_dc(generator_explorer):
     from latentdash.server.app_factory import create_app
-    from latentdash.service import Explorer
 
-    model = load_model("tests.foreign_models:rgb_generator")
-    atlas = get_or_build_atlas(
-        model,
-        None,
-        AtlasParams(methods=("pca",), dims=(2,), limit=300),
-        cache_dir=tmp_path_factory.mktemp("gen"),
-        progress=False,
-    )
-    return DashClient(create_app(explorers=[Explorer(model, atlas, "rgb-gen")]).server.test_client())
+    return DashClient(create_app(explorers=[generator_explorer]).server.test_client())
 
 
 def test_a_generator_page_speaks_of_samples(generator_dc):
