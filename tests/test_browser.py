@@ -94,6 +94,17 @@ def click_point(page, trace: int, k: int) -> set:
     return near
 
 
+def hold_and_drag_first_slider(page, moves: int) -> None:
+    """Press the first latent slider's handle and move it right in `moves` steps (still held)."""
+    box = page.locator(".ld-sliders [role=slider]").first.bounding_box()
+    x0, y0 = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for k in range(1, moves + 1):
+        page.mouse.move(x0 + 6 * k, y0)
+        page.wait_for_timeout(60)
+
+
 def selected(page) -> int:
     return int(page.inner_text("#ins-label").split()[0].lstrip("#"))
 
@@ -145,14 +156,7 @@ def test_dragging_a_slider_decodes_while_moving(page, live_server):
     )
     page.wait_for_function("() => document.getElementById('map-marker').style.display === 'block'")
     marker0 = page.evaluate(marker_pos)
-    thumb = page.locator(".ld-sliders [role=slider]").first
-    box = thumb.bounding_box()
-    x0, y0 = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    page.mouse.move(x0, y0)
-    page.mouse.down()
-    for k in range(1, 16):
-        page.mouse.move(x0 + 6 * k, y0)
-        page.wait_for_timeout(60)
+    hold_and_drag_first_slider(page, 15)
     during = page.evaluate("() => window.__srcs.size")
     marker_mid = page.evaluate(marker_pos)
     page.screenshot(path=str(ARTIFACTS / "browser-03-dragging.png"))

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from tests.test_browser import ARTIFACTS, GD, open_page, query
+from tests.test_browser import ARTIFACTS, GD, hold_and_drag_first_slider, open_page, query
 
 pytestmark = pytest.mark.browser
 NOTE = "() => document.getElementById('selection-note').innerText"
@@ -88,14 +88,7 @@ def test_a_failed_drag_request_is_shown_in_the_page(page, live_server):
             route.continue_()
 
     page.route("**/_dash-update-component", fail_drags)
-    thumb = page.locator(".ld-sliders [role=slider]").first
-    box = thumb.bounding_box()
-    x0, y0 = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    page.mouse.move(x0, y0)
-    page.mouse.down()
-    for k in range(1, 8):
-        page.mouse.move(x0 + 6 * k, y0)
-        page.wait_for_timeout(60)
+    hold_and_drag_first_slider(page, 7)
     page.wait_for_function(
         "() => document.getElementById('client-message').innerText.includes('Live decoding failed')", timeout=30_000
     )

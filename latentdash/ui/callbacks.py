@@ -207,16 +207,12 @@ def register_inspector(app, catalog):
 
 
 def register_sliders(app, catalog):
-    @app.callback(
-        Output(ids.SLIDERS, "children"),
-        Output(ids.SLIDER_NOTE, "children"),
-        Output(ids.ST_SLIDERKEY, "data"),
-        Input(ids.ST_MAP, "data"),
-        Input(ids.ST_DRAWN, "data"),
-        State(ids.ST_Z, "data"),
-        State(ids.ST_SLIDERKEY, "data"),
-        prevent_initial_call=True,
-    )
+    # fmt: off
+    @app.callback(Output(ids.SLIDERS, "children"), Output(ids.SLIDER_NOTE, "children"),
+                  Output(ids.ST_SLIDERKEY, "data"),
+                  Input(ids.ST_MAP, "data"), Input(ids.ST_DRAWN, "data"), State(ids.ST_Z, "data"),
+                  State(ids.ST_SLIDERKEY, "data"), prevent_initial_call=True)
+    # fmt: on
     @shown("sliders", 3)
     def draw_sliders(map_part, drawn, z, key):
         # built once the first map is on screen (assets/ld-2-plotly.js sets st-drawn): mounting a
