@@ -120,7 +120,7 @@ def test_layout_has_every_part(client):
 
 def test_dependencies(dc):
     firsts = [d["output"] for d in dc.deps]
-    assert len(dc.deps) == 13
+    assert len(dc.deps) == 19  # + gallery, attribute, arithmetic, traversal, prior, lasso
     clientside = [d for d in dc.deps if d.get("clientside_function")]
     assert {d["clientside_function"]["function_name"] for d in clientside} == {
         "hover",
@@ -128,12 +128,13 @@ def test_dependencies(dc):
         "marker",
         "dragContext",
         "shown",
+        "lasso",
     }
     drag = dc.dep(f"{ids.ST_DRAGOUT}.data")
     # the lookup found the server-side drag callback: one output (no multi-output "..a...b.." id)
     assert drag["output"] == f"{ids.ST_DRAGOUT}.data" and not drag.get("clientside_function")
     assert [i["id"] for i in drag["inputs"]] == [ids.ST_DRAG]
-    assert len(drag["state"]) == 3 and all(s["id"] != ids.GRAPH for s in drag["state"])  # never the figure
+    assert len(drag["state"]) == 4 and all(s["id"] != ids.GRAPH for s in drag["state"])  # never the figure
     assert not any("@" in o for o in firsts)  # no duplicate outputs
     # every dependency is found by its first output, and only by it
     for d in dc.deps:

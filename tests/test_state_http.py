@@ -37,13 +37,9 @@ def initial(dc):
 
 
 def test_a_lasso_selection_reaches_the_stores_and_the_url(dc, initial, catalog):
-    view = catalog.get(initial["model"])
-    pts = [
-        {"curveNumber": int(view.trace_of[i]), "pointNumber": int(view.pos_in_trace[i]), "customdata": i}
-        for i in (10, 11, 12, 40)
-    ]
-    values = {**stores_of(initial), f"{ids.GRAPH}.selectedData": {"points": pts}, "click-mode.value": "inspect"}
-    status, data = dc.call(REDUCER, values, [f"{ids.GRAPH}.selectedData"])
+    # the page reduces plotly's selectedData to indices (ld-5-callbacks.js: lasso) into st-lasso
+    values = {**stores_of(initial), f"{ids.ST_LASSO}.data": {"idx": [40, 10, 11, 12]}, "click-mode.value": "inspect"}
+    status, data = dc.call(REDUCER, values, [f"{ids.ST_LASSO}.data"])
     assert status == 200
     r = data["response"]
     assert r[ids.ST_SELECTION]["data"]["selection"] == [10, 11, 12, 40]

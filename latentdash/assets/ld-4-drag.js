@@ -1,5 +1,8 @@
 /* latentdash page code, part 4: the slider drag loop, the hot path. While a handle is held, the
-   positions (read from the sliders' aria-valuenow as they move) are posted to the `drag` callback
+   positions (read from the sliders' aria-valuenow as they move) are posted to the `drag` callback.
+   Two kinds of slider drive it: the latent sliders (kind "z": the image and the map marker follow)
+   and the attribute-strength slider (kind "strength": the edited image follows), each found by
+   its container's class (KINDS); the reply says which it answers.
    through Dash's own endpoint, one request in flight and always the newest positions next; the
    reply (a PNG data URI and the marker position) goes straight into the page. No Dash callback
    runs per frame, so a frame costs one small request and no re-render of the layout. Releasing
@@ -7,7 +10,8 @@
    shape comes from the server (contract.drag), filled with the state the dragContext callback
    hands over (the drag callback's State, in the same order). */
 window.latentdashDrag = {
-  active: false, inflight: false, latest: null, state: null, observer: null,
+  active: false, kind: "z", inflight: false, latest: null, state: null, observer: null,
+  KINDS: {z: ".ld-sliders", strength: ".ld-strength"},
   observe: function () {
     if (this.observer) { return; }
     this.observer = new MutationObserver(() => this.moved());
@@ -15,16 +19,16 @@ window.latentdashDrag = {
   },
   moved: function () {
     if (!this.active || !this.state) { return; }
-    const thumbs = document.querySelectorAll(".ld-sliders [role=slider]");
+    const thumbs = document.querySelectorAll(this.KINDS[this.kind] + " [role=slider]");
     const values = Array.from(thumbs, (t) => parseFloat(t.getAttribute("aria-valuenow")));
     if (!values.length || values.some((v) => !isFinite(v))) { return; }
-    this.latest = {values: values, state: this.state};
+    this.latest = {values: values, kind: this.kind, state: this.state};
     if (!this.inflight) { this.send(); }
   },
   body: function (spec, p) {
     return {
       output: spec.output, outputs: spec.outputs, changedPropIds: spec.changedPropIds,
-      inputs: [Object.assign({}, spec.inputs[0], {value: {values: p.values}})],
+      inputs: [Object.assign({}, spec.inputs[0], {value: {values: p.values, kind: p.kind}})],
       state: spec.state.map((s, k) => ({id: s.id, property: s.property, value: p.state[k]}))
     };
   },
@@ -52,8 +56,9 @@ window.latentdashDrag = {
     if (d && d.error) { ld.report("drag", d.error); return; }
     if (!d || !d.src) { return; }
     ld.clear("drag");
-    const img = document.getElementById(ld.ids.CUR_IMG);
+    const img = document.getElementById(d.kind === "strength" ? ld.ids.ATTR_EDIT : ld.ids.CUR_IMG);
     if (img) { img.src = d.src; }
+    if (d.kind === "strength") { return; }
     const gd = ld.graphDiv(d.pt && d.pt.length === 3 ? ld.ids.GRAPH3 : ld.ids.GRAPH);
     if (!gd || !d.pt || !gd.layout || String(gd.layout.uirevision) !== d.key) { return; }
     if (d.pt.length === 3) { window.latentdashMarker.restyle3d(gd, d.pt); return; }
@@ -63,7 +68,11 @@ window.latentdashDrag = {
   }
 };
 document.addEventListener("pointerdown", (e) => {
-  if (e.target && e.target.closest && e.target.closest(".ld-sliders")) { window.latentdashDrag.active = true; }
+  const D = window.latentdashDrag;
+  if (!e.target || !e.target.closest) { return; }
+  Object.keys(D.KINDS).forEach((kind) => {
+    if (e.target.closest(D.KINDS[kind])) { D.active = true; D.kind = kind; }
+  });
 }, true);
 ["pointerup", "pointercancel"].forEach((t) => window.addEventListener(t, () => {
   window.latentdashDrag.active = false;

@@ -62,6 +62,14 @@ class ForeignModel:
             return np.asarray(self.obj.sample_prior(n, seed), np.float32)
         return np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32)
 
+    @property
+    def prior_mean(self):
+        """The prior's mean: the object's own `prior_mean`, zero for the default N(0, I) prior, or
+        None when the object samples its own prior and does not say (the caller estimates it)."""
+        if hasattr(self.obj, "prior_mean"):
+            return np.asarray(self.obj.prior_mean, np.float32).reshape(self.latent_dim)
+        return None if hasattr(self.obj, "sample_prior") else np.zeros(self.latent_dim, np.float32)
+
 
 def validate_model(model, name: str):
     """Round-trip a tiny batch and check shapes and value ranges; one-line error when off."""

@@ -50,6 +50,10 @@ class PCAModel:
         rng = np.random.default_rng(seed)
         return (rng.standard_normal((n, self.latent_dim)) * self.std).astype(np.float32)
 
+    @property
+    def prior_mean(self) -> np.ndarray:
+        return np.zeros(self.latent_dim, np.float32)  # N(0, diag(std^2))
+
     def state(self) -> tuple[dict, dict]:
         config = {"image_shape": list(self.image_shape), "latent_dim": self.latent_dim}
         sd = {

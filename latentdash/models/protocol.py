@@ -80,6 +80,19 @@ class TorchLatentModel:
     def decode(self, z: np.ndarray) -> np.ndarray:
         return self._run(self.net.decode_tensor, z, (self.latent_dim,))
 
+    def posterior(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """(mu, logvar) of a VAE's encoder for images x, or None for a model without them."""
+        stats = getattr(self.net, "_stats", None)
+        if not self.has_encoder or stats is None or not getattr(self.net, "variational", False):
+            return None
+        d = self.latent_dim
+        out = self._run(lambda t: torch.cat(stats(t), dim=1), x, self.image_shape)
+        return out[:, :d], out[:, d:]
+
+    @property
+    def prior_mean(self) -> np.ndarray:
+        return np.zeros(self.latent_dim, np.float32)  # sample_prior draws from N(0, I)
+
     def sample_prior(self, n: int, seed: int | None = None) -> np.ndarray:
         rng = np.random.default_rng(seed)
         return rng.standard_normal((n, self.latent_dim)).astype(np.float32)

@@ -18,11 +18,18 @@ from dash import ALL, ClientsideFunction, Input, Output, Patch, State, ctx, html
 from dash.exceptions import PreventUpdate
 
 from ..errors import LatentdashError
-from . import contract, events, handlers, ids, layout, render, urlstate
+from . import algebra_layout as alay
+from . import algebra_render, contract, events, handlers, ids, layout, render, urlstate
 from .events import URL_SOURCE, Source
 
 log = logging.getLogger(__name__)
 OPTIONS = {"space": ids.SPACE, "method": ids.METHOD, "dims": ids.DIMS, "colour": ids.COLOUR}
+ALGEBRA_OPTIONS = {
+    "sel_class": ids.SEL_CLASS,
+    "attr_from": ids.ATTR_FROM,
+    "attr_to": ids.ATTR_TO,
+    "attr_axis": ids.ATTR_AXIS,
+}
 
 
 def to_patch(ops: list[dict]) -> Patch:
@@ -85,6 +92,9 @@ def _write_state(out, res, old, event, click_mode, kw, catalog):
         opts = layout.control_options(view, new["map"])
         model_changed = old is None or old.get("model") != new["model"]
         out["options"] = {k: (v if model_changed or k != "colour" else no_update) for k, v in opts.items()}
+    new_opts = layout.algebra_options(view, new)
+    old_opts = layout.algebra_options(catalog.get(old["model"]), old) if old and catalog.get(old.get("model")) else {}
+    out["algebra_options"] = {k: (v if old_opts.get(k) != v else no_update) for k, v in new_opts.items()}
     mode = events.click_mode_after(event, click_mode)
     if mode is not None:
         out["click_mode"] = mode
@@ -99,6 +109,7 @@ def register_reducer(app, catalog):
         sliders=Output({"type": ids.SLIDER, "index": ALL}, "value"),
         controls={cid: Output(cid, "value") for cid in control_ids},
         options={k: Output(cid, "options") for k, cid in OPTIONS.items()},
+        algebra_options={k: Output(cid, "options") for k, cid in ALGEBRA_OPTIONS.items()},
         click_mode=Output(ids.CLICK_MODE, "value"),
         msg=Output(ids.MSG, "children"),
     )
@@ -117,7 +128,8 @@ def register_reducer(app, catalog):
         old = urlstate.merge(*stores.values()) if stores.get("map") else None
         if events.from_hidden_graph(event, ctx.triggered_id, old):
             raise PreventUpdate
-        res = events.reduce(old, event, value, catalog, click_mode=click_mode or "inspect")
+        kept = stores.get(urlstate.BROWSER_KEPT)  # the browser's stored copy (local storage)
+        res = events.reduce(old, event, value, catalog, click_mode=click_mode or "inspect", kept=kept)
         if res["state"] is None and not res["message"]:
             raise PreventUpdate
         out = _reducer_outputs(outputs)
@@ -133,16 +145,18 @@ def register_map(app, catalog):
     # fmt: off
     @app.callback(Output(ids.GRAPH, "figure"), Output(ids.GRAPH3, "figure"), Output(ids.ST_RENDERED, "data"),
                   Input(ids.ST_MAP, "data"), Input(ids.ST_SEL, "data"), Input(ids.ST_INTERP, "data"),
-                  Input(ids.ST_Z, "data"), Input(ids.ST_SELECTION, "data"), Input(ids.ST_PREFETCH, "data"),
+                  Input(ids.ST_Z, "data"), Input(ids.ST_SELECTION, "data"), Input(ids.ST_ATTR, "data"),
+                  Input(ids.ST_ARITH, "data"), Input(ids.ST_PRIOR, "data"), Input(ids.ST_PREFETCH, "data"),
                   State(ids.ST_CAM, "data"), State(ids.ST_RENDERED, "data"), prevent_initial_call=True)
     # fmt: on
     @shown("map", 3)
-    def draw_map(map_part, sel, interp, z, selection, prefetch, cam, rendered):
+    def draw_map(map_part, sel, interp, z, selection, attr, arith, prior, prefetch, cam, rendered):
         """Draws the map into the graph for its dimensionality; on a prefetch request (posted by
         assets/ld-3-map.js once the shown map is idle) draws the sibling map into the hidden
         graph, so a later 2-D <-> 3-D switch only toggles the graphs."""
         pre = (prefetch or {}) if ctx.triggered_id == ids.ST_PREFETCH else None  # {}: nothing to do
-        r = render.render_graphs(urlstate.merge(map_part, sel, interp, z, selection, cam), rendered, catalog, pre)
+        state = urlstate.merge(map_part, sel, interp, z, selection, attr, arith, prior, cam)
+        r = render.render_graphs(state, rendered, catalog, pre)
         if r is None:
             raise PreventUpdate
         figs = []
@@ -239,18 +253,22 @@ def register_drag(app, catalog):
         *(State(i, p) for i, p, _ in contract.DRAG_STATE),
         prevent_initial_call=True,
     )
-    def drag(drag, map_part, z, rendered):
+    def drag(drag, map_part, z, rendered, attrvec):
         """The hot path, posted by assets/ld-4-drag.js while a slider handle moves (at most one
         request in flight per page, newest values first): slider positions in, one small PNG and
         the marker position out. The figure is never sent; the page moves the marker itself.
         A bad request answers {"error": reason}, which the page shows in its message line."""
         state = urlstate.merge(map_part, z)
+        kind = drag.get("kind", "z") if isinstance(drag, dict) else "z"
         try:
             values = drag.get("values") if isinstance(drag, dict) else None
+            if kind == "strength":  # the attribute-strength slider: one image, no marker
+                return {**algebra_render.live_strength(values, attrvec, state, catalog), "kind": kind}
             r = render.live_decode(values, state, catalog)
         except LatentdashError as e:
-            log.warning("slider: %s", e)
-            return {"error": f"Could not decode the slider vector: {e}"}
+            log.warning("%s drag: %s", kind, e)
+            what = "attribute edit" if kind == "strength" else "slider vector"
+            return {"error": f"Could not decode the {what}: {e}"}
         key = render.map_key(state.get("model"), state)
         on_show = isinstance(rendered, dict) and rendered.get("key") == key
         return {"src": r["src"], "key": key, "pt": r["pt"] if on_show else None}
@@ -284,6 +302,79 @@ def register_interp(app, catalog):
         )
 
 
+def register_algebra(app, catalog):
+    # fmt: off
+    @app.callback(Output(ids.GAL_INFO, "children"), Output(ids.GAL_THUMBS, "children"),
+                  Output(ids.GAL_HIST, "children"), Output(ids.GAL_PIXMEAN, "src"), Output(ids.GAL_DECMEAN, "src"),
+                  Output(ids.GROUPS, "children"), Output(ids.GAL_PREV, "disabled"), Output(ids.GAL_NEXT, "disabled"),
+                  Output(ids.BTN_SAVE_GROUP, "disabled"),
+                  Input(ids.ST_SELECTION, "data"), prevent_initial_call=True)
+    # fmt: on
+    @shown("selection gallery", 9)
+    def draw_gallery(selection):
+        r = algebra_render.render_gallery(selection or {"model": catalog.default}, catalog)
+        chips = alay.group_chips(r["groups"])
+        if not r["count"]:
+            return ("No selection.", [], [], layout.BLANK, layout.BLANK, chips, True, True, True)
+        info = f"{r['count']} image{'s' if r['count'] != 1 else ''}, page {r['page'] + 1} of {r['pages']}"
+        if not r["fits_url"]:
+            info += " (too large for a link: this browser keeps it, a shared link will not carry it)"
+        return (info, alay.gallery_items(r["items"]), alay.histogram(r["hist"]), r["pixel_mean"],
+                r["decoded_mean"], chips, r["page"] == 0, r["page"] >= r["pages"] - 1, False)  # fmt: skip
+
+    # fmt: off
+    @app.callback(Output(ids.ATTR_PRESETS, "children"), Output(ids.ATTR_NOTE, "children"),
+                  Output(ids.ATTR_BASE, "src"), Output(ids.ATTR_EDIT, "src"), Output(ids.ATTR_STRIP, "children"),
+                  Output(ids.BTN_ATTR_APPLY, "disabled"), Output(ids.ST_ATTRVEC, "data"),
+                  Input(ids.ST_ATTR, "data"), Input(ids.ST_Z, "data"), Input(ids.ST_SELECTION, "data"),
+                  prevent_initial_call=True)
+    # fmt: on
+    @shown("attribute vector", 7)
+    def draw_attr(attr, z, selection):
+        state = urlstate.merge(selection, z, attr)
+        r = algebra_render.render_attr(state, catalog)
+        presets = alay.preset_buttons(r["presets"])
+        if not r["ok"]:
+            hint = "Pick a direction: a preset, two groups, a principal direction or a dimension."
+            return presets, hint, layout.BLANK, layout.BLANK, [], True, None
+        vec = {"model": state["model"], "v": r["v"]}
+        return presets, r["note"], r["base"], r["edit"], alay.strip_buttons(r["strip"]), False, vec
+
+    # fmt: off
+    @app.callback(Output(ids.ARITH_EQ, "children"), Output(ids.BTN_ARITH_LOAD, "disabled"),
+                  Output(ids.ARITH_HINT, "children"), Input(ids.ST_ARITH, "data"), prevent_initial_call=True)
+    # fmt: on
+    @shown("arithmetic", 3)
+    def draw_arith(arith):
+        r = algebra_render.render_arith(arith or {"model": catalog.default}, catalog)
+        return alay.equation(r), r["result"] is None, r["hint"]
+
+    # fmt: off
+    @app.callback(Output(ids.TRAV_GRID, "children"), Output(ids.TRAV_NOTE, "children"),
+                  Input(ids.ST_TRAV, "data"), Input(ids.ST_Z, "data"), Input(ids.ST_ATTR, "data"),
+                  Input(ids.ST_SELECTION, "data"), prevent_initial_call=True)
+    # fmt: on
+    @shown("traversal grid", 2)
+    def draw_trav(trav, z, attr, selection):
+        if not (trav or {}).get("ton") and ctx.triggered_id != ids.ST_TRAV:
+            raise PreventUpdate  # off: nothing to redraw when the vector changes
+        r = algebra_render.render_trav(urlstate.merge(selection, attr, z, trav), catalog)
+        return alay.trav_grid(r), alay.trav_note(r)
+
+    # fmt: off
+    @app.callback(Output(ids.PRIOR_GRID, "children"), Output(ids.PRIOR_NOTE, "children"),
+                  Output(ids.BTN_PRIOR_ROLL, "disabled"), Input(ids.ST_PRIOR, "data"), prevent_initial_call=True)
+    # fmt: on
+    @shown("prior samples", 3)
+    def draw_prior(prior):
+        r = algebra_render.render_prior(prior or {"model": catalog.default}, catalog)
+        if not r["available"]:
+            return [], "This model is an autoencoder: it has no prior to sample.", True
+        if not r["on"]:
+            return [], "Tick 'show' (or Re-roll) to sample the prior.", False
+        return alay.prior_cells(r), r["note"], False
+
+
 def register_clientside(app):
     def js(name, *deps, **kw):
         app.clientside_callback(ClientsideFunction("latentdash", name), *deps, **kw)
@@ -307,6 +398,15 @@ def register_clientside(app):
         prevent_initial_call=True,
     )
     js("marker", Output(ids.MARKER, "className"), Input(ids.GRAPH, "figure"), prevent_initial_call=True)
+    # a box/lasso selection -> its dataset indices (the reducer gets a small list, not plotly's points)
+    js(
+        "lasso",
+        Output(ids.ST_LASSO, "data"),
+        Input(ids.GRAPH, "selectedData"),
+        State(ids.ST_MAP, "data"),
+        State(ids.ST_META, "data"),
+        prevent_initial_call=True,
+    )
     # show the graph for the map's dimensionality; ask for the sibling
     js(
         "shown",
@@ -331,4 +431,5 @@ def register(app, catalog) -> None:
     register_sliders(app, catalog)
     register_drag(app, catalog)
     register_interp(app, catalog)
+    register_algebra(app, catalog)
     register_clientside(app)

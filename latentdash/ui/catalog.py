@@ -11,13 +11,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import latent_ops
+from .. import algebra, latent_ops
 from ..atlas.params import MapName
 from ..errors import LatentdashError
 
 log = logging.getLogger(__name__)
 
 MAX_SLIDERS = 16
+KL_SAMPLE = 2000  # images the per-dimension KL of a VAE is measured on (at start-up)
 SPACES = ("latent", "pixel")
 METHODS = ("pca", "tsne", "umap", "raw")
 METHOD_LABELS = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP", "raw": "raw latent"}
@@ -106,6 +107,31 @@ class ModelView:
             + ["pres"]
             + [f"dim{k}" for k in range(self.d)]
         )
+        self.class_of_trace = dict(zip(self.trace_classes, self.trace_idx)) if self.has_labels else {}
+        # prior samples: VAEs, generators and the PCA baseline (a Gaussian) have a prior to sample
+        self.has_prior = self.kind in ("vae", "generator", "linear")
+        self.prior_mean = self._prior_mean()
+        self.kl, self.kl_n = self._kl_per_dim()
+
+    # ---------------------------------------------------------------- prior and KL
+    def _prior_mean(self) -> np.ndarray:
+        m = getattr(self.explorer.model, "prior_mean", None)
+        if m is not None:
+            return np.asarray(m, np.float32).reshape(self.d)
+        # a model that samples its own prior and does not say its mean: estimate it once
+        return np.asarray(self.explorer.sample_prior(4096, 0), np.float32).mean(0)
+
+    def _kl_per_dim(self, n: int = KL_SAMPLE):
+        """A VAE's per-dimension KL to the prior on (a fixed subsample of) the dataset, or None."""
+        post = getattr(self.explorer.model, "posterior", None)
+        if self.kind != "vae" or post is None:
+            return None, 0
+        idx = np.linspace(0, self.n - 1, min(n, self.n)).astype(np.int64)
+        x = np.asarray(self.explorer.atlas.thumbnails[idx], np.float32) / 255.0
+        stats = post(x)
+        if stats is None:
+            return None, 0
+        return algebra.kl_per_dim(*stats), len(idx)
 
     # ---------------------------------------------------------------- slider axes
     def _dims_axes(self, lat, k) -> SliderAxes:

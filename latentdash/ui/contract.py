@@ -16,7 +16,12 @@ CONTRACT_TAG_ID = "latentdash-contract"
 # callback reads (the rendered record's per-graph details stay in the page).
 DRAG_OUTPUT = (ids.ST_DRAGOUT, "data")
 DRAG_INPUT = (ids.ST_DRAG, "data")
-DRAG_STATE = ((ids.ST_MAP, "data", None), (ids.ST_Z, "data", None), (ids.ST_RENDERED, "data", ("key",)))
+DRAG_STATE = (
+    (ids.ST_MAP, "data", None),
+    (ids.ST_Z, "data", None),
+    (ids.ST_RENDERED, "data", ("key",)),
+    (ids.ST_ATTRVEC, "data", None),  # the attribute vector the strength drag adds
+)
 
 
 def component_ids() -> dict[str, str]:

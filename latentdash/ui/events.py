@@ -16,6 +16,7 @@ from typing import Any
 
 from ..atlas.params import MapName
 from ..errors import LatentdashError
+from . import algebra as alg
 from . import handlers as h
 from . import ids, urlstate
 from .handlers import NO_CHANGE, Env, Reject
@@ -72,6 +73,35 @@ def _map_choice(t: Trigger) -> dict:
     }
 
 
+def _values(mapping: dict):
+    """An event that reads several controls at once: {name: that control's value}."""
+    return lambda t: {k: t.inputs[Source(cid, "value").key] for k, cid in mapping.items()}
+
+
+def _on(v) -> bool:
+    return bool(v) and "on" in v  # a one-box dcc.Checklist: ["on"] or []
+
+
+DIRECTION_CONTROLS = {"kind": ids.ATTR_KIND, "from": ids.ATTR_FROM, "to": ids.ATTR_TO, "axis": ids.ATTR_AXIS}
+TRAV_CONTROLS = {
+    "on": ids.TRAV_ON,
+    "rows": ids.TRAV_ROWS,
+    "n": ids.TRAV_N,
+    "cols": ids.TRAV_COLS,
+    "k": ids.TRAV_K,
+    "sort": ids.TRAV_SORT,
+}
+PRIOR_CONTROLS = {"on": ids.PRIOR_ON, "n": ids.PRIOR_N, "seed": ids.PRIOR_SEED, "temp": ids.PRIOR_T}
+
+
+def _checklists(read, keys):
+    def run(t):
+        v = read(t)
+        return {**v, **{k: _on(v[k]) for k in keys}}
+
+    return run
+
+
 _GRAPHS = (ids.GRAPH, ids.GRAPH3)
 EVENTS: tuple[Event, ...] = (
     Event("model", (Source(ids.MODEL, "value"),), h.on_model),
@@ -93,8 +123,101 @@ EVENTS: tuple[Event, ...] = (
         resync_sliders=False,
         map_graph=True,
     ),
-    Event("select", (Source(ids.GRAPH, "selectedData"),), h.on_select, resync_sliders=False, map_graph=True),
+    # a box/lasso selection, reduced to its indices in the page (assets/ld-5-callbacks.js: lasso)
+    Event("select", (Source(ids.ST_LASSO, "data"),), h.on_select, resync_sliders=False),
     _button("clear_selection", ids.BTN_CLEAR_SEL, h.on_clear_selection, resync_sliders=False),
+    Event("select_class", (Source(ids.SEL_CLASS, "value"),), alg.on_select_class, resync_sliders=False),
+    _button("gal_prev", ids.GAL_PREV, alg.on_gpage, read=lambda t: -1, resync_sliders=False),
+    _button("gal_next", ids.GAL_NEXT, alg.on_gpage, read=lambda t: 1, resync_sliders=False),
+    Event(
+        "gallery", (Source(ids.GALLERY, "n_clicks", pattern=True),), alg.on_gallery, read=lambda t: t.index, button=True
+    ),
+    _button(
+        "save_group",
+        ids.BTN_SAVE_GROUP,
+        alg.on_save_group,
+        read=lambda t: t.inputs[Source(ids.GROUP_NAME, "value").key],
+        resync_sliders=False,
+    ),
+    Event(
+        "use_group",
+        (Source(ids.GROUP_USE, "n_clicks", pattern=True),),
+        alg.on_use_group,
+        read=lambda t: t.index,
+        button=True,
+        resync_sliders=False,
+    ),
+    Event(
+        "drop_group",
+        (Source(ids.GROUP_DEL, "n_clicks", pattern=True),),
+        alg.on_drop_group,
+        read=lambda t: t.index,
+        button=True,
+        resync_sliders=False,
+    ),
+    Event(
+        "direction",
+        tuple(Source(c, "value") for c in DIRECTION_CONTROLS.values()),
+        alg.on_direction,
+        read=_values(DIRECTION_CONTROLS),
+        resync_sliders=False,
+    ),
+    Event(
+        "preset",
+        (Source(ids.ATTR_PRESET, "n_clicks", pattern=True),),
+        alg.on_preset,
+        read=lambda t: t.index,
+        button=True,
+        resync_sliders=False,
+    ),
+    Event("strength", (Source(ids.ATTR_STRENGTH, "value"),), alg.on_strength, resync_sliders=False),
+    _button("attr_apply", ids.BTN_ATTR_APPLY, alg.on_attr_apply),
+    Event(
+        "attr_strip",
+        (Source(ids.ATTR_STRIP_BTN, "n_clicks", pattern=True),),
+        alg.on_attr_strip,
+        read=lambda t: t.index,
+        button=True,
+    ),
+    Event(
+        "arith_set",
+        (Source(ids.ARITH_SET, "n_clicks", pattern=True),),
+        alg.on_arith_set,
+        read=lambda t: t.index,
+        button=True,
+        resync_sliders=False,
+    ),
+    _button("arith_load", ids.BTN_ARITH_LOAD, alg.on_arith_load),
+    _button("arith_clear", ids.BTN_ARITH_CLEAR, alg.on_arith_clear, resync_sliders=False),
+    Event(
+        "trav",
+        tuple(Source(c, "value") for c in TRAV_CONTROLS.values()),
+        alg.on_trav,
+        read=_checklists(_values(TRAV_CONTROLS), ("on", "sort")),
+        resync_sliders=False,
+    ),
+    Event(
+        "trav_cell",
+        (Source(ids.TRAV_CELL, "n_clicks", pattern=True),),
+        alg.on_trav_cell,
+        read=lambda t: t.index,
+        button=True,
+    ),
+    Event(
+        "prior",
+        tuple(Source(c, "value") for c in PRIOR_CONTROLS.values()),
+        alg.on_prior,
+        read=_checklists(_values(PRIOR_CONTROLS), ("on",)),
+        resync_sliders=False,
+    ),
+    _button("prior_roll", ids.BTN_PRIOR_ROLL, alg.on_prior_roll, resync_sliders=False),
+    Event(
+        "prior_cell",
+        (Source(ids.PRIOR_CELL, "n_clicks", pattern=True),),
+        alg.on_prior_cell,
+        read=lambda t: t.index,
+        button=True,
+    ),
     Event("nbr", (Source(ids.NBR, "n_clicks", pattern=True),), h.on_neighbour, read=lambda t: t.index, button=True),
     _button("set_a", ids.BTN_A, h.on_set_a, resync_sliders=False),
     _button("set_b", ids.BTN_B, h.on_set_b, resync_sliders=False),
@@ -118,8 +241,8 @@ def _result(state=None, url=None, sliders=None, message=None) -> dict:
     return {"state": state, "url": url, "sliders": sliders, "message": message}
 
 
-def _reduce_url(state, search, catalog) -> dict:
-    new, problems = urlstate.parse(search, catalog)
+def _reduce_url(state, search, catalog, kept=None) -> dict:
+    new, problems = urlstate.parse(search, catalog, kept)
     msg = None
     if problems:
         msg = "Ignored bad link parameter(s): " + ", ".join(problems)
@@ -130,14 +253,14 @@ def _reduce_url(state, search, catalog) -> dict:
     return _result(new, None, h.slider_positions(new, catalog), msg)
 
 
-def reduce(state: dict, event: str, value, catalog, click_mode: str = "inspect") -> dict:
+def reduce(state: dict, event: str, value, catalog, click_mode: str = "inspect", kept=None) -> dict:
     """Apply one user event to the view state.
 
     Returns {"state": new state or None (unchanged), "url": "push" | "replace" | None,
              "sliders": slider positions for the new state or None, "message": str or None}.
     """
-    if event == "url":
-        return _reduce_url(state, value, catalog)
+    if event == "url":  # kept: the browser's stored copy of what a link may not carry
+        return _reduce_url(state, value, catalog, kept)
     ev = BY_NAME.get(event)
     try:
         if ev is None:
@@ -214,4 +337,34 @@ def control_values(state: dict, view) -> dict:
         ids.BASIS: state["basis"],
         ids.STEPS: state["steps"],
         ids.MODE: state["mode"],
+        **direction_controls(state.get("dir")),
+        ids.ATTR_STRENGTH: state.get("strength", 1.0),
+        ids.SEL_CLASS: None,
+        ids.TRAV_ON: ["on"] if state.get("ton") else [],
+        ids.TRAV_ROWS: state["trows"],
+        ids.TRAV_N: state["tn"],
+        ids.TRAV_COLS: state["tcols"],
+        ids.TRAV_K: state["tk"],
+        ids.TRAV_SORT: ["on"] if state.get("tsort") else [],
+        ids.PRIOR_ON: ["on"] if state.get("pon") else [],
+        ids.PRIOR_N: state["pn"],
+        ids.PRIOR_SEED: state["pseed"],
+        ids.PRIOR_T: state["ptemp"],
     }
+
+
+DEFAULT_DIRECTION = {ids.ATTR_KIND: "groups", ids.ATTR_FROM: "all", ids.ATTR_TO: "sel", ids.ATTR_AXIS: 0}
+
+
+def direction_controls(spec) -> dict:
+    """What the four direction controls show for a direction (their defaults without one)."""
+    out = dict(DEFAULT_DIRECTION)
+    if not spec:
+        return out
+    if ">" in spec:
+        a, _, b = spec.partition(">")
+        out.update({ids.ATTR_FROM: a, ids.ATTR_TO: b})
+    else:
+        kind = "pc" if spec.startswith("pc") else "dim"
+        out.update({ids.ATTR_KIND: kind, ids.ATTR_AXIS: int(spec[len(kind) :])})
+    return out

@@ -16,7 +16,7 @@ import base64
 
 import numpy as np
 
-OVERLAYS = ("path", "A", "B", "selected", "current")
+OVERLAYS = ("prior", "path", "A", "B", "attr", "arith", "edit", "selected", "current")
 PALETTE = [
     "#4e79a7",
     "#f28e2b",
@@ -70,7 +70,53 @@ OVERLAY_STYLE = {
         mode="markers",
         marker={"size": 14, "color": "#ff2d2d", "symbol": "diamond", "line": {"color": "#fff", "width": 2}},
     ),
+    # latent algebra: prior samples, the attribute vector's group means (an arrow on 2-D maps),
+    # the arithmetic result and the attribute-edited vector
+    "prior": dict(mode="markers", marker={"size": 7, "color": "#111", "symbol": "x-thin", "line": {"width": 2}}),
+    "attr": dict(
+        mode="lines+markers",
+        line={"color": "#7a00cc", "width": 3},
+        marker={"size": 11, "color": "#7a00cc", "symbol": "circle", "line": {"color": "#fff", "width": 2}},
+    ),
+    "arith": dict(
+        mode="markers+text",
+        text=["A\u2212B+C"],
+        textposition="bottom center",
+        textfont={"size": 13, "color": "#111"},
+        marker={"size": 15, "color": "#00c48c", "symbol": "star", "line": {"color": "#111", "width": 1}},
+    ),
+    "edit": dict(
+        mode="markers",
+        marker={"size": 13, "color": "#ff8c00", "symbol": "triangle-up", "line": {"color": "#111", "width": 1}},
+    ),
 }
+ARROW_COLOUR = "#7a00cc"
+
+
+def attr_arrow(pts) -> list[dict]:
+    """A 2-D map's annotation: an arrow from group A's placed mean to group B's."""
+    if pts is None or len(pts) != 2:
+        return []
+    (x0, y0), (x1, y1) = (tuple(round(float(v), 5) for v in p[:2]) for p in pts)
+    return [
+        dict(
+            x=x1,
+            y=y1,
+            ax=x0,
+            ay=y0,
+            xref="x",
+            yref="y",
+            axref="x",
+            ayref="y",
+            text="",
+            showarrow=True,
+            arrowhead=3,
+            arrowsize=1.6,
+            arrowwidth=3,
+            arrowcolor=ARROW_COLOUR,
+            standoff=4,
+        )
+    ]
 
 
 def b64(arr, dtype: str = "f4") -> dict:
@@ -235,7 +281,10 @@ def map_figure(view, map_name: str, colour: str, overlays: dict, cam=None, rev: 
             # dragging never redraws the WebGL points; the trace keeps the committed position
             tr["visible"] = False
         data.append(tr)
-    return {"data": data, "layout": map_layout(view, map_name, dims, xy, cam, rev)}
+    layout = map_layout(view, map_name, dims, xy, cam, rev)
+    if dims == 2:
+        layout["annotations"] = attr_arrow(overlays.get("attr"))
+    return {"data": data, "layout": layout}
 
 
 def map_layout(view, map_name: str, dims: int, xy: np.ndarray, cam=None, rev: int = 0) -> dict:
@@ -286,7 +335,10 @@ def map_layout(view, map_name: str, dims: int, xy: np.ndarray, cam=None, rev: in
 def overlay_ops(view, map_name: str, overlays: dict) -> list[dict]:
     """Patch operations that move the given overlays: [{trace, props}]."""
     _, _, dims = view.map_parts(map_name)
-    return [{"trace": overlay_index(view, name), "props": _xyz(pts, dims)} for name, pts in overlays.items()]
+    ops = [{"trace": overlay_index(view, name), "props": _xyz(pts, dims)} for name, pts in overlays.items()]
+    if dims == 2 and "attr" in overlays:
+        ops.append({"layout": {"annotations": attr_arrow(overlays["attr"])}})
+    return ops
 
 
 def colour_ops(view, map_name: str, colour: str) -> list[dict]:

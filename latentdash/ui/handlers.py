@@ -17,7 +17,7 @@ import numpy as np
 from .. import latent_ops
 from ..errors import LatentdashError
 from .catalog import BASES, ModelView
-from .schema import MAX_STEPS, MIN_STEPS, implied_z, latent_of
+from .schema import MAX_STEPS, MIN_STEPS, implied_z, latent_of, parse_direction
 
 N_NEIGHBOURS = 8
 MAX_SELECTION = 200_000
@@ -198,13 +198,31 @@ def on_model(state, value, env: Env):
     state["map"] = view.resolve_map(space, method, dims)
     if state.get("colour") not in view.colour_options:
         state["colour"] = view.colour_options[0]
-    if not env.catalog.shared_index:
-        state.update(sel=0, a=None, b=None, selection=None)
+    if not env.catalog.shared_index:  # indices of one dataset mean nothing in another
+        state.update(sel=0, a=None, b=None, selection=None, groups=None, gpage=0, dir=None)
+        state.update({k: None for k in ("arA", "arB", "arC") if isinstance(state.get(k), dict) and "i" in state[k]})
+    _drop_unfit(state, view)
     for k in ("sel", "a", "b"):
         if state.get(k) is not None and not 0 <= state[k] < view.n:
             state[k] = None
     state["z"] = implied_z(view, state)
     state["cam"] = None
+
+
+def _drop_unfit(state, view):
+    """After a model change: what does not fit the new model (a class it lacks, a dimension
+    beyond its latent size, a vector of another length) is dropped."""
+    if state.get("dir"):
+        try:
+            state["dir"] = parse_direction(state["dir"], view, state)
+        except (ValueError, TypeError):
+            state["dir"] = None
+    for k in ("arA", "arB", "arC"):
+        op = state.get(k)
+        if isinstance(op, dict) and "z" in op and len(op["z"]) != view.d:
+            state[k] = None
+    if not view.has_prior:
+        state["pon"] = False
 
 
 def on_map(state, value, env: Env):
@@ -310,6 +328,14 @@ def on_select(state, value, env: Env):
             return NO_CHANGE
         state["selection"] = None
         return None
+    if isinstance(value, dict) and isinstance(value.get("idx"), list):  # reduced in the page
+        if len(value["idx"]) > MAX_SELECTION:
+            raise Reject(f"selection has more than {MAX_SELECTION} points")
+        sel = sorted({check_index(i, env.view) for i in value["idx"]}) or None
+        if sel == state.get("selection"):
+            return NO_CHANGE
+        state["selection"], state["gpage"] = sel, 0
+        return None
     if not isinstance(value, dict) or not isinstance(value.get("points"), list):
         raise Reject("selection carries no points")
     if len(value["points"]) > MAX_SELECTION:
@@ -326,8 +352,8 @@ def on_select(state, value, env: Env):
     sel = sorted(idx) or None
     if sel == state.get("selection"):
         return NO_CHANGE
-    state["selection"] = sel
+    state["selection"], state["gpage"] = sel, 0
 
 
 def on_clear_selection(state, value, env: Env):
-    state["selection"] = None
+    state["selection"], state["gpage"] = None, 0

@@ -9,7 +9,9 @@ from .schema import STORE_NAMES
 URL = "url"
 # per-user state (browser only): one store per schema store name
 STORE_OF = {name: f"st-{name}" for name in STORE_NAMES}
-ST_MAP, ST_SEL, ST_INTERP, ST_Z, ST_CAM, ST_SELECTION = (STORE_OF[n] for n in STORE_NAMES)
+ST_MAP, ST_SEL, ST_INTERP, ST_Z, ST_CAM, ST_SELECTION, ST_ATTR, ST_ARITH, ST_TRAV, ST_PRIOR = (
+    STORE_OF[n] for n in STORE_NAMES
+)
 ST_RENDERED = "st-rendered"  # what the map figure in the browser shows
 ST_SLIDERKEY = "st-sliderkey"  # which model/basis the sliders were built for
 ST_URL_REPLACE = "st-url-replace"  # a '?query' to put in the address bar without a history entry
@@ -44,3 +46,38 @@ INT_A, INT_B, BTN_SWAP = "int-a", "int-b", "btn-swap"
 STEPS, MODE = "steps", "interp-mode"
 STRIP, BLEND, INT_HINT = "strip", "blend", "int-hint"
 STEP = "step"  # pattern id type {"type": STEP, "index": k}
+# selection gallery and named groups
+ST_LASSO = "st-lasso"  # {"idx": [...]} | None: a box/lasso selection, reduced to indices in the page
+GALLERY_CARD, GALLERY, GAL_INFO = "gallery-card", "gal", "gallery-info"  # GALLERY: pattern {"type", "index": i}
+GAL_PREV, GAL_NEXT, GAL_HIST, GAL_PIXMEAN, GAL_DECMEAN = (
+    "gal-prev",
+    "gal-next",
+    "gal-hist",
+    "gal-pixmean",
+    "gal-decmean",
+)
+GAL_THUMBS, SEL_CLASS = "gal-thumbs", "sel-class"
+GROUP_NAME, BTN_SAVE_GROUP, GROUPS = "group-name", "btn-save-group", "groups"
+GROUP_USE, GROUP_DEL = "group-use", "group-del"  # pattern ids {"type", "index": group name}
+# attribute vectors
+ATTR_KIND, ATTR_FROM, ATTR_TO, ATTR_AXIS = "attr-kind", "attr-from", "attr-to", "attr-axis"
+ATTR_PRESET, ATTR_PRESETS = "attr-preset", "attr-presets"  # ATTR_PRESET: pattern {"type", "index": spec}
+ATTR_STRENGTH, ATTR_BASE, ATTR_EDIT, ATTR_NOTE = "attr-strength", "attr-base", "attr-edit", "attr-note"
+ATTR_STRIP, ATTR_STRIP_BTN, BTN_ATTR_APPLY = "attr-strip", "attr-strip-btn", "btn-attr-apply"
+ST_ATTRVEC = "st-attrvec"  # {"model", "v"}: the direction the strength drag adds to the vector
+# arithmetic A - B + C
+ARITH_SET, ARITH_EQ, ARITH_HINT = "arith-set", "arith-eq", "arith-hint"  # ARITH_SET: pattern index a|b|c
+BTN_ARITH_LOAD, BTN_ARITH_CLEAR = "btn-arith-load", "btn-arith-clear"
+# traversal grid
+TRAV_ON, TRAV_ROWS, TRAV_N, TRAV_COLS, TRAV_K, TRAV_SORT = (
+    "trav-on",
+    "trav-rows",
+    "trav-n",
+    "trav-cols",
+    "trav-k",
+    "trav-sort",
+)
+TRAV_GRID, TRAV_CELL, TRAV_NOTE = "trav-grid", "trav-cell", "trav-note"  # TRAV_CELL: pattern "spec|col"
+# prior samples
+PRIOR_ON, PRIOR_N, PRIOR_SEED, PRIOR_T = "prior-on", "prior-n", "prior-seed", "prior-temp"
+BTN_PRIOR_ROLL, PRIOR_GRID, PRIOR_CELL, PRIOR_NOTE = "btn-prior-roll", "prior-grid", "prior-cell", "prior-note"

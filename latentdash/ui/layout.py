@@ -49,6 +49,22 @@ def control_options(view, map_name: str | None = None) -> dict:
     return {"space": spaces, "method": methods, "dims": dims, "colour": colours}
 
 
+def algebra_options(view, state: dict) -> dict:
+    """Options of the latent-algebra controls, which depend on the model, its classes, the saved
+    groups and the kind of direction."""
+    from .algebra_render import axis_choices, class_choices, group_choices
+
+    spec = state.get("dir") or ""
+    kind = "pc" if spec.startswith("pc") else "dim"
+    groups = group_choices(view, state)
+    return {
+        "sel_class": class_choices(view),
+        "attr_from": groups,
+        "attr_to": groups,
+        "attr_axis": axis_choices(view, kind),
+    }
+
+
 def _card(title, hint, *children, cls="", **kw):
     return html.Section(
         [html.H2(title), html.P(hint, className="ld-hint"), *children], className=f"ld-card {cls}", **kw
@@ -326,11 +342,17 @@ def _interp_card():
 
 
 def build_layout(catalog, prefix: str = "/"):
+    from .algebra_layout import arith_card, attr_card, gallery_card, prior_card, trav_card
+    from .schema import BROWSER_STORES
+
     view = catalog.get(catalog.default)
-    stores = [
+    kept = [ids.STORE_OF[name] for name in BROWSER_STORES]  # survive a reload (local storage)
+    stores = [dcc.Store(id=i, storage_type="local") for i in kept] + [
         dcc.Store(id=i)
         for i in (
-            *ids.STORE_OF.values(),
+            *(v for v in ids.STORE_OF.values() if v not in kept),
+            ids.ST_LASSO,
+            ids.ST_ATTRVEC,
             ids.ST_RENDERED,
             ids.ST_SLIDERKEY,
             ids.ST_URL_REPLACE,
@@ -348,7 +370,22 @@ def build_layout(catalog, prefix: str = "/"):
             dcc.Store(id=ids.ST_META, data=meta),
             _header(catalog, view),
             html.Main(
-                [_map_card(view), html.Div([_inspector(view), _sliders_card(), _interp_card()], className="ld-side")],
+                [
+                    _map_card(view),
+                    html.Div(
+                        [
+                            _inspector(view),
+                            _sliders_card(),
+                            attr_card(),
+                            gallery_card(view),
+                            arith_card(),
+                            trav_card(),
+                            prior_card(),
+                            _interp_card(),
+                        ],
+                        className="ld-side",
+                    ),
+                ],
                 className="ld-main",
             ),
         ],

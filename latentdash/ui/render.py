@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import imaging, latent_ops
 from ..errors import LatentdashError
-from . import figures
+from . import algebra, figures
 from .handlers import N_NEIGHBOURS, Reject, check_index, check_steps, interp_path, slider_values, state_z, view_of
 from .schema import selection_fits_url
 
@@ -36,6 +36,11 @@ def _overlay_inputs(state) -> dict:
         "path": [state.get("a"), state.get("b"), state.get("steps"), state.get("mode")],
         "current": [state.get("z")],
         "selection": [state.get("selection")],
+        "prior": [state.get(k) for k in ("pon", "pn", "pseed", "ptemp")],
+        "attr": [state.get("dir")] + ([state.get("selection"), state.get("groups")] if state.get("dir") else []),
+        "arith": [state.get(k) for k in ("arA", "arB", "arC")],
+        "edit": [state.get("dir"), state.get("strength")]
+        + ([state.get("z"), state.get("selection"), state.get("groups")] if state.get("dir") else []),
     }
 
 
@@ -48,6 +53,17 @@ def _overlay_points(name, state, view, map_name, coords):
         return None if path is None else view.explorer.project(path, map_name)
     if name == "current":
         return view.explorer.project(state_z(view, state), map_name)
+    if name == "prior":
+        return view.explorer.project(algebra.prior_samples(view, state), map_name) if state.get("pon") else None
+    if name == "attr":
+        d = algebra.direction(view, state) if state.get("dir") else None
+        return None if d is None or d.ends is None else view.explorer.project(np.stack(d.ends), map_name)
+    if name == "arith":
+        if any(state.get(k) is None for k in ("arA", "arB", "arC")):
+            return None
+        return view.explorer.project(algebra.arithmetic(view, state), map_name)
+    if name == "edit":
+        return view.explorer.project(algebra.edited(view, state)[1], map_name) if state.get("dir") else None
     raise ValueError(name)
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import algebra
 from ..atlas.params import MapName
 from ..latent_ops import MODES
 from .catalog import BASES
@@ -27,6 +28,17 @@ from .catalog import BASES
 MIN_STEPS, MAX_STEPS, DEFAULT_STEPS = 2, 32, 8
 MAX_QUERY = 8000  # longer queries are not parsed at all
 MAX_SELECTION_PARAM = 2000  # a selection whose index ranges are longer stays out of the link
+KEPT = "~"  # URL value: "too large for the link; kept in the browser that made it" (see KeptInBrowser)
+GROUP_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _-.")
+MAX_GROUP_NAME, MAX_GROUPS = 24, 8
+TRAV_ROWS = ("var", "pcs", "attr")  # traversal rows: top dims by variance, principal directions, attribute vectors
+DEFAULT_TRAV = {"trows": "var", "tn": 8, "tcols": 9, "tk": 2.0, "tsort": False}
+DEFAULT_PRIOR = {"pn": 16, "pseed": 0, "ptemp": 1.0}
+
+
+class KeptInBrowser(Exception):
+    """A URL value that says: this part of the view was too large for the link; the browser
+    that made the link keeps it (its local storage). _fill then takes the browser's copy."""
 
 
 @dataclass(frozen=True)
@@ -151,11 +163,118 @@ def encode_selection(sel, state, view):
     if not sel:
         return None
     text = index_ranges(sel)
-    return text if len(text) <= MAX_SELECTION_PARAM else None
+    return text if len(text) <= MAX_SELECTION_PARAM else KEPT
+
+
+def decode_selection(text, view, state):
+    if text == KEPT:
+        raise KeptInBrowser
+    return parse_index_ranges(text, view.n)
 
 
 def selection_fits_url(sel) -> bool:
     return not sel or len(index_ranges(sel)) <= MAX_SELECTION_PARAM
+
+
+def check_group_name(name) -> str:
+    """A group name: 1-24 letters, digits, spaces, '_', '-' or '.' (safe in a link)."""
+    if not isinstance(name, str) or not 1 <= len(name.strip()) <= MAX_GROUP_NAME or set(name) - GROUP_NAME_CHARS:
+        raise ValueError(f"group name {name!r}: use 1-{MAX_GROUP_NAME} letters, digits, spaces, '_', '-' or '.'")
+    return name.strip()
+
+
+def encode_groups(groups, state, view):
+    if not groups:
+        return None
+    parts = [f"{name}:{index_ranges(idx)}" for name, idx in groups.items()]
+    text = ";".join(parts)
+    return text if len(text) <= MAX_SELECTION_PARAM else KEPT
+
+
+def decode_groups(text, view, state):
+    if text == KEPT:
+        raise KeptInBrowser
+    out = {}
+    for part in text.split(";"):
+        name, _, ranges = part.partition(":")
+        out[check_group_name(name)] = parse_index_ranges(ranges, view.n)
+    if len(out) > MAX_GROUPS:
+        raise ValueError(text)
+    return out
+
+
+def group_ref(ref: str, view, state) -> str:
+    """A group in a direction: 'c<label>' (a class), 'g:<name>' (a named group), 'sel' (the
+    current selection) or 'all' (every point)."""
+    if ref in ("sel", "all"):
+        return ref
+    if ref.startswith("c") and ref[1:].lstrip("-").isdigit() and int(ref[1:]) in view.class_of_trace:
+        return ref
+    if ref.startswith("g:") and ref[2:] in (state.get("groups") or {}):
+        return ref
+    raise ValueError(ref)
+
+
+def parse_direction(text: str, view, state) -> str:
+    """'c7>c9' (group -> group), 'pc0' (a principal direction), 'dim3' (one latent dimension)."""
+    if ">" in text:
+        a, _, b = text.partition(">")
+        return f"{group_ref(a, view, state)}>{group_ref(b, view, state)}"
+    for prefix, n in (("pc", len(view.explorer.latent_pcs[1])), ("dim", view.d)):
+        if text.startswith(prefix) and text[len(prefix) :].isdigit() and int(text[len(prefix) :]) < n:
+            return text
+    raise ValueError(text)
+
+
+def encode_operand(op, state, view):
+    if not isinstance(op, dict):
+        return None
+    if "i" in op:
+        return str(int(op["i"]))
+    return "z" + ",".join(number_text(float(v)) for v in op["z"])
+
+
+def decode_operand(text, view, state):
+    if text.startswith("z"):
+        return {"z": floats(text[1:], view.d)}
+    return {"i": index_in(text, view.n)}
+
+
+def int_in(lo: int, hi: int):
+    def dec(text, view, state):
+        k = int(text)
+        if not lo <= k <= hi:
+            raise ValueError(text)
+        return k
+
+    return dec
+
+
+def float_in(lo: float, hi: float):
+    def dec(text, view, state):
+        (v,) = floats(text, 1)
+        if not lo <= v <= hi:
+            raise ValueError(text)
+        return v
+
+    return dec
+
+
+def flag(text, view, state) -> bool:
+    if text not in ("0", "1"):
+        raise ValueError(text)
+    return text == "1"
+
+
+def _when(key):
+    """Encode a value only while a panel is on (state[key] true): its settings ride along."""
+    return lambda v, s, view: (
+        (number_text(v) if isinstance(v, float) else str(int(v) if isinstance(v, bool) else v)) if s.get(key) else None
+    )
+
+
+def setting(key, store, on, default, param, decode) -> Field:
+    return Field(key, (store,), lambda view, s: default, param, _when(on), decode)
 
 
 def _interp_set(state) -> bool:
@@ -176,11 +295,17 @@ def index_field(key: str, store: str, default) -> Field:
 
 # ----------------------------------------------------------------------------- the schema
 # Stores the state is split into (each becomes the dcc.Store `st-<name>`, see ids.STORE_OF).
-STORE_NAMES = ("map", "sel", "interp", "z", "cam", "selection")
+STORE_NAMES = ("map", "sel", "interp", "z", "cam", "selection", "attr", "arith", "trav", "prior")
+# stores kept in the browser's local storage (they survive a reload even when too large for the link)
+BROWSER_STORES = ("selection",)
 
 SCHEMA: tuple[Field, ...] = (
     Field(
-        "model", ("map", "sel", "interp", "z", "selection"), lambda view, s: view.name, "model", lambda v, s, view: v
+        "model",
+        ("map", "sel", "interp", "z", "selection", "attr", "arith", "trav", "prior"),
+        lambda view, s: view.name,
+        "model",
+        lambda v, s, view: v,
     ),  # decoded by urlstate.parse first: it picks the model view
     Field(
         "map",
@@ -241,8 +366,55 @@ SCHEMA: tuple[Field, ...] = (
         lambda view, s: None,
         "selection",
         encode_selection,
-        lambda t, view, s: parse_index_ranges(t, view.n),
+        decode_selection,
     ),
+    Field("groups", ("selection",), lambda view, s: None, "groups", encode_groups, decode_groups),
+    Field(
+        "gpage",
+        ("selection",),
+        lambda view, s: 0,
+        "gpage",
+        lambda v, s, view: str(int(v)) if v else None,
+        int_in(0, 10_000),
+    ),
+    # attribute vector: its direction (groups, principal direction or dimension) and strength
+    Field(
+        "dir",
+        ("attr",),
+        lambda view, s: None,
+        "dir",
+        lambda v, s, view: v,
+        lambda t, view, s: parse_direction(t, view, s),
+    ),
+    Field(
+        "strength",
+        ("attr",),
+        lambda view, s: 1.0,
+        "strength",
+        lambda v, s, view: number_text(v) if s.get("dir") and v != 1.0 else None,
+        float_in(-algebra.MAX_STRENGTH, algebra.MAX_STRENGTH),
+    ),
+    # arithmetic A - B + C: each operand a dataset item {"i"} or a vector {"z"}
+    *(Field(k, ("arith",), lambda view, s: None, k, encode_operand, decode_operand) for k in ("arA", "arB", "arC")),
+    # traversal grid (on/off, rows, number of rows and columns, range in sigmas, sorted by score)
+    Field("ton", ("trav",), lambda view, s: False, "trav", lambda v, s, view: "1" if v else None, flag),
+    Field(
+        "trows",
+        ("trav",),
+        lambda view, s: DEFAULT_TRAV["trows"],
+        "trows",
+        _when("ton"),
+        lambda t, view, s: one_of(t, TRAV_ROWS),
+    ),
+    setting("tn", "trav", "ton", DEFAULT_TRAV["tn"], "tn", int_in(1, algebra.MAX_ROWS)),
+    setting("tcols", "trav", "ton", DEFAULT_TRAV["tcols"], "tcols", int_in(algebra.MIN_COLS, algebra.MAX_COLS)),
+    setting("tk", "trav", "ton", DEFAULT_TRAV["tk"], "tk", float_in(algebra.MIN_RANGE, algebra.MAX_RANGE)),
+    setting("tsort", "trav", "ton", DEFAULT_TRAV["tsort"], "tsort", flag),
+    # prior samples (on/off, how many, seed, temperature)
+    Field("pon", ("prior",), lambda view, s: False, "prior", lambda v, s, view: "1" if v else None, flag),
+    setting("pn", "prior", "pon", DEFAULT_PRIOR["pn"], "pn", int_in(algebra.MIN_PRIOR, algebra.MAX_PRIOR)),
+    setting("pseed", "prior", "pon", DEFAULT_PRIOR["pseed"], "pseed", int_in(0, 2**31 - 1)),
+    setting("ptemp", "prior", "pon", DEFAULT_PRIOR["ptemp"], "ptemp", float_in(0.0, algebra.MAX_TEMPERATURE)),
 )
 FIELDS = {f.key: f for f in SCHEMA}
 STORES: dict[str, tuple[str, ...]] = {name: tuple(f.key for f in SCHEMA if name in f.stores) for name in STORE_NAMES}

@@ -13,20 +13,56 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlencode
 
-from .schema import DEFAULT_STEPS, MAX_QUERY, MAX_STEPS, MIN_STEPS, SCHEMA, STORES  # noqa: F401
+from .schema import (  # noqa: F401
+    DEFAULT_STEPS,
+    MAX_QUERY,
+    MAX_STEPS,
+    MIN_STEPS,
+    SCHEMA,
+    STORES,
+    KeptInBrowser,
+    check_group_name,
+)
 
 _BAD = (ValueError, TypeError, KeyError, IndexError)
+BROWSER_KEPT = "selection"  # the store kept in local storage (schema.BROWSER_STORES)
 
 
-def _fill(view, given: dict, problems: list | None = None) -> dict:
+def _indices(v, n: int) -> list[int]:
+    if not isinstance(v, list) or not v or not all(isinstance(i, int) and 0 <= i < n for i in v):
+        raise ValueError("indices")
+    return sorted(set(v))
+
+
+def _kept_value(key: str, kept, view):
+    """The browser's stored copy of a value the link could not carry (checked like a URL value)."""
+    if not isinstance(kept, dict) or kept.get("model") != view.name or kept.get(key) is None:
+        raise ValueError(key)
+    v = kept[key]
+    if key == "selection":
+        return _indices(v, view.n)
+    if key == "groups" and isinstance(v, dict):
+        return {check_group_name(name): _indices(idx, view.n) for name, idx in v.items()}
+    raise ValueError(key)
+
+
+def _fill(view, given: dict, problems: list | None = None, kept=None) -> dict:
     """Walk the schema in order: each key takes its decoded URL value when one is given and
-    valid, else its default for the keys above it."""
+    valid, else its default for the keys above it. A value the link marks as kept in the browser
+    (schema.KEPT) comes from `kept`, the browser's stored copy, when it has one."""
     state = {"model": view.name}
     for field in SCHEMA[1:]:
         if field.param is not None and field.param in given:
             try:
                 state[field.key] = field.decode(given[field.param], view, state)
                 continue
+            except KeptInBrowser:
+                try:
+                    state[field.key] = _kept_value(field.key, kept, view)
+                    continue
+                except _BAD:
+                    if problems is not None:
+                        problems.append(f"{field.param} (too large for a link: only the browser that made it has it)")
             except _BAD:
                 if problems is not None:
                     problems.append(field.param)
@@ -65,8 +101,9 @@ def serialize(state: dict, catalog) -> str:
     return "?" + urlencode(q, safe=",")
 
 
-def parse(search, catalog) -> tuple[dict, list[str]]:
-    """'?query' -> (state, problems). Unknown keys are ignored; bad values fall back to defaults."""
+def parse(search, catalog, kept=None) -> tuple[dict, list[str]]:
+    """'?query' -> (state, problems). Unknown keys are ignored; bad values fall back to defaults.
+    `kept`: the browser's stored copy of the parts too large for a link (schema.BROWSER_STORES)."""
     if not isinstance(search, str) or len(search) > MAX_QUERY:
         return default_state(catalog), (["url"] if search else [])
     try:
@@ -77,5 +114,5 @@ def parse(search, catalog) -> tuple[dict, list[str]]:
     view = catalog.get(q.get("model"))
     if "model" in q and view is None:
         problems.append("model")
-    state = _fill(view or catalog.get(catalog.default), q, problems)
+    state = _fill(view or catalog.get(catalog.default), q, problems, kept)
     return state, problems
