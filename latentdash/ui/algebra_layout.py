@@ -299,11 +299,16 @@ def gallery_items(items: list[dict]) -> list:
 
 
 def histogram(hist: list[dict]) -> list:
+    top = max((h["frac"] for h in hist), default=1.0) or 1.0
     return [
         html.Div(
             [
                 html.Span(h["name"], className="ld-hist-name"),
-                html.Span(className="ld-hist-bar", style={"width": f"{max(2, round(100 * h['frac']))}px"}),
+                html.Span(
+                    className="ld-hist-bar",
+                    style={"width": f"{max(2, round(90 * h['frac'] / top))}px"},
+                    title=f"{100 * h['frac']:.1f}%",
+                ),
                 html.Span(str(h["count"]), className="ld-hist-n"),
             ],
             className="ld-hist-row",
