@@ -267,11 +267,17 @@ def gallery_pages(state) -> int:
 GALLERY_PAGE = 64
 
 
-def on_gpage(state, value, env: Env):
-    page = int(state.get("gpage") or 0) + int(value)
-    if not 0 <= page < gallery_pages(state):
-        return NO_CHANGE
-    state["gpage"] = page
+def _page_turner(step: int):
+    def on_gpage(state, value, env: Env):
+        page = int(state.get("gpage") or 0) + step
+        if not 0 <= page < gallery_pages(state):
+            return NO_CHANGE
+        state["gpage"] = page
+
+    return on_gpage
+
+
+on_gprev, on_gnext = _page_turner(-1), _page_turner(1)
 
 
 def on_gallery(state, value, env: Env):

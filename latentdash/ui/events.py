@@ -127,8 +127,8 @@ EVENTS: tuple[Event, ...] = (
     Event("select", (Source(ids.ST_LASSO, "data"),), h.on_select, resync_sliders=False),
     _button("clear_selection", ids.BTN_CLEAR_SEL, h.on_clear_selection, resync_sliders=False),
     Event("select_class", (Source(ids.SEL_CLASS, "value"),), alg.on_select_class, resync_sliders=False),
-    _button("gal_prev", ids.GAL_PREV, alg.on_gpage, read=lambda t: -1, resync_sliders=False),
-    _button("gal_next", ids.GAL_NEXT, alg.on_gpage, read=lambda t: 1, resync_sliders=False),
+    _button("gal_prev", ids.GAL_PREV, alg.on_gprev, resync_sliders=False),
+    _button("gal_next", ids.GAL_NEXT, alg.on_gnext, resync_sliders=False),
     Event(
         "gallery", (Source(ids.GALLERY, "n_clicks", pattern=True),), alg.on_gallery, read=lambda t: t.index, button=True
     ),
