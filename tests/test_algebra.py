@@ -318,6 +318,10 @@ def test_selections_and_groups_survive_model_and_map_changes(vae, vstate):
         ("select_class", 42, {}, "unknown class"),
         ("preset", "c7>c77", {}, "unknown direction"),
         ("gallery", -3, {}, "out of range"),
+        ("select", {"idx": [1, -4]}, {}, "whole numbers in 0..9999"),
+        ("select", {"idx": [1, 2.5]}, {}, "whole numbers in"),
+        ("select", {"idx": ["x"]}, {}, "list of whole numbers"),
+        ("select", {"idx": [True]}, {}, "list of whole numbers"),
     ],
 )
 def test_bad_input_is_a_short_message_and_the_state_is_unchanged(vae, vstate, caplog, event, value, patch, msg):

@@ -21,7 +21,7 @@ import numpy as np
 from .. import algebra as alg
 from .. import latent_ops
 from ..errors import LatentdashError
-from .handlers import NO_CHANGE, Env, Reject, check_index, select_point, state_z
+from .handlers import NO_CHANGE, Env, Reject, check_index, check_indices, select_point, state_z
 from .schema import (
     DEFAULT_PRIOR,
     DEFAULT_TRAV,
@@ -49,7 +49,7 @@ def group_indices(ref: str, view, state: dict) -> np.ndarray:
         sel = state.get("selection")
         if not sel:
             raise Reject("the selection is empty; lasso or box-select points on a 2-D map first")
-        return np.asarray([check_index(i, view) for i in sel], np.int64)
+        return check_indices(sel, view)
     if ref.startswith("g:"):
         idx = (state.get("groups") or {}).get(ref[2:])
         if idx is None:

@@ -9,7 +9,7 @@ import numpy as np
 from .. import algebra as alg
 from .. import imaging
 from . import algebra as A
-from .handlers import check_index, state_z, view_of
+from .handlers import check_indices, state_z, view_of
 from .render import thumb_url
 from .schema import selection_fits_url
 
@@ -27,7 +27,7 @@ def render_gallery(state: dict, catalog) -> dict:
     sel = state.get("selection")
     if not sel:
         return {"count": 0, "items": [], "groups": groups, "page": 0, "pages": 1, "hist": []}
-    idx = np.asarray([check_index(i, view) for i in sel], np.int64)
+    idx = check_indices(sel, view)
     pages = A.gallery_pages(state)
     page = min(max(int(state.get("gpage") or 0), 0), pages - 1)
     shown = idx[page * A.GALLERY_PAGE : (page + 1) * A.GALLERY_PAGE]

@@ -16,7 +16,17 @@ import numpy as np
 from .. import imaging, latent_ops
 from ..errors import LatentdashError
 from . import algebra, figures
-from .handlers import N_NEIGHBOURS, Reject, check_index, check_steps, interp_path, slider_values, state_z, view_of
+from .handlers import (
+    N_NEIGHBOURS,
+    Reject,
+    check_index,
+    check_indices,
+    check_steps,
+    interp_path,
+    slider_values,
+    state_z,
+    view_of,
+)
 from .schema import selection_fits_url
 
 log = logging.getLogger(__name__)
@@ -232,7 +242,7 @@ def render_selection(state: dict, catalog) -> dict:
     sel = state.get("selection")
     if not sel:
         return {"count": 0, "note": "Box or lasso select (map toolbar) to select images."}
-    idx = np.asarray([check_index(i, view) for i in sel], np.int64)
+    idx = check_indices(sel, view)
     note = f"{len(idx)} image{'s' if len(idx) != 1 else ''} selected"
     if view.has_labels:
         counts = np.bincount(view.trace_of[idx], minlength=len(view.trace_names))
