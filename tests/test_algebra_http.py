@@ -155,3 +155,33 @@ def test_bad_events_over_http_are_messages(dc, initial):
     values = {f"{c}.value": v for c, v in ((ids.ATTR_KIND, "groups"), (ids.ATTR_FROM, "c3"), (ids.ATTR_TO, "c3"))}
     r = reduce_http(dc, initial, values, [f"{ids.ATTR_TO}.value"])
     assert "zero length" in r[ids.MSG]["children"] and ids.ST_ATTR not in r
+
+
+def test_a_lasso_reported_with_a_relayout_in_one_request_selects(dc, initial):
+    """plotly reports a finished lasso as a relayout (its outline) and a selection at once: both
+    fire in one request and the selection must not be lost behind the relayout."""
+    values = {
+        **stores_of(initial),
+        "click-mode.value": "inspect",
+        f"{ids.GRAPH}.relayoutData": {"selections": [{"type": "path", "path": "M1,1L2,2Z"}]},
+        f"{ids.ST_LASSO}.data": {"idx": [7, 8, 9]},
+    }
+    status, data = dc.call(REDUCER, values, [f"{ids.GRAPH}.relayoutData", f"{ids.ST_LASSO}.data"])
+    assert status == 200 and data["response"][ids.ST_SELECTION]["data"]["selection"] == [7, 8, 9]
+    assert "selection=7-9" in data["response"][ids.URL]["search"]
+
+
+def test_save_as_group_reads_the_typed_name(dc, initial):
+    s = dict(initial, selection=[4, 5, 6])
+    values = {f"{ids.BTN_SAVE_GROUP}.n_clicks": 1, f"{ids.GROUP_NAME}.value": "my shoes"}
+    r = reduce_http(dc, s, values, [f"{ids.BTN_SAVE_GROUP}.n_clicks"])
+    assert r[ids.ST_SELECTION]["data"]["groups"] == {"my shoes": [4, 5, 6]}
+    assert "groups=my+shoes:4-6" in r[ids.URL]["search"]
+    # the From/To choices now offer the group
+    assert {"label": "group: my shoes", "value": "g:my shoes"} in r[ids.ATTR_FROM]["options"]
+    # no typed name: "group 1"; a bad one: a message, nothing saved
+    r = reduce_http(dc, s, {f"{ids.BTN_SAVE_GROUP}.n_clicks": 1}, [f"{ids.BTN_SAVE_GROUP}.n_clicks"])
+    assert r[ids.ST_SELECTION]["data"]["groups"] == {"group 1": [4, 5, 6]}
+    values = {f"{ids.BTN_SAVE_GROUP}.n_clicks": 1, f"{ids.GROUP_NAME}.value": "<script>"}
+    r = reduce_http(dc, s, values, [f"{ids.BTN_SAVE_GROUP}.n_clicks"])
+    assert "group name" in r[ids.MSG]["children"] and ids.ST_SELECTION not in r

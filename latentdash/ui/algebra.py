@@ -221,7 +221,8 @@ def row_axis(view, state: dict, spec: str) -> tuple[str, np.ndarray, float]:
         label = f"z{spec[3:]}" if spec.startswith("dim") else f"PC{int(spec[2:]) + 1}"
         return label, d.v / sigma, sigma
     unit = d.v / float(np.linalg.norm(d.v))
-    return d.label, unit, alg.spread_along(view.explorer.latents, unit)
+    label = "\u2192 " + group_label(spec[4:], view) if spec.startswith("all>") else d.label
+    return label, unit, alg.spread_along(view.explorer.latents, unit)
 
 
 def traversal_cell(view, state: dict, spec: str, col: int) -> np.ndarray:

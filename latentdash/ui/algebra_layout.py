@@ -101,14 +101,17 @@ def attr_card():
                 _labelled(
                     "from",
                     dcc.Dropdown(id=ids.ATTR_FROM, value="all", clearable=False, options=[], style={"width": "170px"}),
+                    cls="ld-group-field",
                 ),
                 _labelled(
                     "to",
                     dcc.Dropdown(id=ids.ATTR_TO, value="sel", clearable=False, options=[], style={"width": "170px"}),
+                    cls="ld-group-field",
                 ),
                 _labelled(
                     "axis",
                     dcc.Dropdown(id=ids.ATTR_AXIS, value=0, clearable=False, options=[], style={"width": "90px"}),
+                    cls="ld-axis-field",
                 ),
             ],
             className="ld-row ld-wrap",
@@ -383,7 +386,7 @@ def trav_grid(r: dict) -> list:
         return []
     head = html.Div(
         [html.Span("", className="ld-trav-label")]
-        + [html.Span(f"{t:+g}\u03c3", className="ld-trav-off") for t in r["offsets"]]
+        + [html.Span(f"{t:+g}\u03c3" if t else "0", className="ld-trav-off") for t in r["offsets"]]
         + [html.Span("score", className="ld-trav-score")],
         className="ld-trav-row ld-trav-head",
     )
@@ -392,7 +395,7 @@ def trav_grid(r: dict) -> list:
         extra = f" KL {row['kl']:.2f}" if row.get("kl") is not None else ""
         rows.append(
             html.Div(
-                [html.Span(row["label"], className="ld-trav-label", title=f"\u03c3 = {row['sigma']:g}")]
+                [html.Span(row["label"], className="ld-trav-label", title=f"{row['label']} \u03c3={row['sigma']:g}")]
                 + [
                     _thumb_button({"type": ids.TRAV_CELL, "index": f"{row['spec']}|{c}"}, src,
                                   f"{row['label']} at {r['offsets'][c]:+g}\u03c3: load into the sliders")

@@ -12,6 +12,7 @@ happens per frame. A render callback that fails says so in the page's message li
 from __future__ import annotations
 
 import functools
+import json
 import logging
 
 from dash import ALL, ClientsideFunction, Input, Output, Patch, State, ctx, html, no_update, set_props
@@ -68,6 +69,18 @@ def _dash_dep(cls, source: Source):
     return cls({"type": source.id, "index": ALL} if source.pattern else source.id, source.prop)
 
 
+def fired_inputs() -> list:
+    """[(component id, property, value)] of every input that fired this request; the page's
+    first call (nothing fired) is the URL: [(None, None, None)]."""
+    out = []
+    for t in ctx.triggered or []:
+        cid, _, prop = str(t.get("prop_id", "")).rpartition(".")
+        if not cid:
+            continue
+        out.append((json.loads(cid) if cid.startswith("{") else cid, prop, t.get("value")))
+    return out or [(None, None, None)]
+
+
 # ----------------------------------------------------------------------------- the reducer
 def _reducer_outputs(outputs) -> dict:
     return {k: ({kk: no_update for kk in v} if isinstance(v, dict) else no_update) for k, v in outputs.items()}
@@ -115,23 +128,20 @@ def register_reducer(app, catalog):
     )
     inputs = {s.key: _dash_dep(Input, s) for s in (URL_SOURCE, *events.SOURCES)}
     state = dict(
-        stores={k: State(v, "data") for k, v in ids.STORE_OF.items()}, click_mode=State(ids.CLICK_MODE, "value")
+        stores={k: State(v, "data") for k, v in ids.STORE_OF.items()},
+        click_mode=State(ids.CLICK_MODE, "value"),
+        reads={s.key: _dash_dep(State, s) for s in events.READS},
     )
 
     @app.callback(output=outputs, inputs=inputs, state=state)
-    def reducer(stores, click_mode, **kw):
-        trig = ctx.triggered[0] if ctx.triggered else {}
-        prop = str(trig.get("prop_id", "")).rsplit(".", 1)[-1]
-        event, value = events.resolve(ctx.triggered_id, prop, trig.get("value"), kw)
-        if event is None:
-            raise PreventUpdate
+    def reducer(stores, click_mode, reads, **kw):
+        kw = {**kw, **reads}
         old = urlstate.merge(*stores.values()) if stores.get("map") else None
-        if events.from_hidden_graph(event, ctx.triggered_id, old):
-            raise PreventUpdate
         kept = stores.get(urlstate.BROWSER_KEPT)  # the browser's stored copy (local storage)
-        res = events.reduce(old, event, value, catalog, click_mode=click_mode or "inspect", kept=kept)
-        if res["state"] is None and not res["message"]:
+        res, names = events.reduce_all(old, fired_inputs(), kw, catalog, click_mode or "inspect", kept)
+        if res is None or (res["state"] is None and not res["message"]):
             raise PreventUpdate
+        event = "click" if "click" in names else names[-1]
         out = _reducer_outputs(outputs)
         out["sliders"] = [no_update] * len(kw[Source(ids.SLIDER, "value", pattern=True).key])
         out["msg"] = res["message"] or ""

@@ -56,6 +56,7 @@ class Event:
     sources: tuple[Source, ...]
     handler: Callable
     read: Callable[[Trigger], Any] = lambda t: t.value  # the handler's value
+    reads: tuple[Source, ...] = ()  # other values it reads that fire nothing (the reducer's State)
     history: str = "push"  # "push": a history entry; "replace": the address bar only
     resync_sliders: bool = True  # move the latent sliders to the new state's vector
     button: bool = False  # fires only on a real click (n_clicks > 0)
@@ -137,6 +138,7 @@ EVENTS: tuple[Event, ...] = (
         ids.BTN_SAVE_GROUP,
         alg.on_save_group,
         read=lambda t: t.inputs[Source(ids.GROUP_NAME, "value").key],
+        reads=(Source(ids.GROUP_NAME, "value"),),
         resync_sliders=False,
     ),
     Event(
@@ -232,6 +234,7 @@ EVENTS: tuple[Event, ...] = (
 BY_NAME = {e.name: e for e in EVENTS}
 BY_SOURCE = {(s.id, s.prop): e for e in EVENTS for s in e.sources}
 SOURCES: tuple[Source, ...] = tuple(dict.fromkeys(s for e in EVENTS for s in e.sources))
+READS: tuple[Source, ...] = tuple(dict.fromkeys(s for e in EVENTS for s in e.reads))
 URL_SOURCE = Source(ids.URL, "search")
 assert len(BY_SOURCE) == sum(len(e.sources) for e in EVENTS), "an input fires two events"
 
@@ -276,6 +279,33 @@ def reduce(state: dict, event: str, value, catalog, click_mode: str = "inspect",
         return _result(message=str(e))
     sliders = h.slider_positions(new, catalog) if ev.resync_sliders else None
     return _result(new, ev.history, sliders)
+
+
+def reduce_all(state, fired: list, inputs: dict, catalog, click_mode: str = "inspect", kept=None):
+    """Several inputs can fire in one request (plotly reports a lasso as a relayout and a
+    selection at once): each is applied in turn to the result of the one before.
+
+    fired: [(triggered id, property, value)]. Returns (reduce result, names of the events that
+    ran) with url "push" if any event pushed, the last slider positions and the last message;
+    (None, []) when nothing fired that is an event."""
+    cur, out, names = state, None, []
+    for tid, prop, value in fired:
+        event, hvalue = resolve(tid, prop, value, inputs)
+        if event is None or from_hidden_graph(event, tid, cur):
+            continue
+        res = reduce(cur, event, hvalue, catalog, click_mode=click_mode, kept=kept)
+        names.append(event)
+        if out is None:
+            out = dict(res)
+        else:
+            out["message"] = res["message"] or out["message"]
+            if res["state"] is not None:
+                out["state"] = res["state"]
+                out["url"] = "push" if "push" in (out["url"], res["url"]) else res["url"] or out["url"]
+                out["sliders"] = res["sliders"] if res["sliders"] is not None else out["sliders"]
+        if res["state"] is not None:
+            cur = res["state"]
+    return out, names
 
 
 # ----------------------------------------------------------------------------- wiring helpers

@@ -320,7 +320,10 @@ def on_step(state, value, env: Env):
 def on_sliders(state, value, env: Env):
     axes = env.view.sliders[state.get("basis", "dims")]
     base = state_z(env.view, state)
-    z = axes.compose(base, slider_values(value, axes))
+    vals = slider_values(value, axes)
+    if np.allclose(vals, np.round(axes.values_of(base).astype(np.float64), 4), rtol=0, atol=1e-6):
+        return NO_CHANGE  # the sliders as built for this vector (rounded): mounted, not moved
+    z = axes.compose(base, vals)
     if np.allclose(z, base, atol=1e-6):
         return NO_CHANGE  # e.g. the sliders were re-rendered
     state["z"] = [float(v) for v in z]

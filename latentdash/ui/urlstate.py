@@ -98,7 +98,7 @@ def serialize(state: dict, catalog) -> str:
         text = state.get(field.key) if view is None else field.encode(state.get(field.key), state, view)
         if text is not None:
             q[field.param] = text
-    return "?" + urlencode(q, safe=",")
+    return "?" + urlencode(q, safe=",:")
 
 
 def parse(search, catalog, kept=None) -> tuple[dict, list[str]]:
