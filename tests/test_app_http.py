@@ -120,7 +120,7 @@ def test_layout_has_every_part(client):
 
 def test_dependencies(dc):
     firsts = [d["output"] for d in dc.deps]
-    assert len(dc.deps) == 19  # + gallery, attribute, arithmetic, traversal, prior, lasso
+    assert len(dc.deps) == 18  # + gallery, attribute, arithmetic, traversal, prior
     clientside = [d for d in dc.deps if d.get("clientside_function")]
     assert {d["clientside_function"]["function_name"] for d in clientside} == {
         "hover",
@@ -128,7 +128,6 @@ def test_dependencies(dc):
         "marker",
         "dragContext",
         "shown",
-        "lasso",
     }
     drag = dc.dep(f"{ids.ST_DRAGOUT}.data")
     # the lookup found the server-side drag callback: one output (no multi-output "..a...b.." id)

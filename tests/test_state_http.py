@@ -37,7 +37,7 @@ def initial(dc):
 
 
 def test_a_lasso_selection_reaches_the_stores_and_the_url(dc, initial, catalog):
-    # the page reduces plotly's selectedData to indices (ld-5-callbacks.js: lasso) into st-lasso
+    # the page reduces plotly's selection to indices (ld-3-map.js: latentdashLasso) into st-lasso
     values = {**stores_of(initial), f"{ids.ST_LASSO}.data": {"idx": [40, 10, 11, 12]}, "click-mode.value": "inspect"}
     status, data = dc.call(REDUCER, values, [f"{ids.ST_LASSO}.data"])
     assert status == 200

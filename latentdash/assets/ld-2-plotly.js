@@ -27,6 +27,23 @@
     P.react = function (gd, data, layout, config) {
       const el = elOf(gd);
       const fig = data && !Array.isArray(data) && typeof data === "object";   // react(gd, figure)
+      // dcc.Graph calls react again with the very figure it already shows when one of its event
+      // props changes (e.g. the relayout plotly reports with a box/lasso outline): nothing to draw,
+      // and redrawing 70k WebGL points would cost half a second
+      // (dcc.Graph builds a new config object per call, compared by value, and a new layout
+      // object, compared key by key; a box/lasso outline plotly itself drew counts as the same)
+      const args = fig ? [data.data, data.layout, JSON.stringify(data.config || {})]
+                       : [data, layout, JSON.stringify(config || {})];
+      const last = el && el.__ldReacted;
+      const sameLayout = (a, b) => a === b || (a && b && Object.keys(Object.assign({}, a, b)).every((k) =>
+        a[k] === b[k] || (k === "selections" && el.layout
+                          && JSON.stringify(a[k] || []) === JSON.stringify(el.layout.selections || []))));
+      if (last && el._fullLayout && args[0] === last[0] && args[2] === last[2] && sameLayout(args[1], last[1])
+          && Math.abs(el._fullLayout.width - el.clientWidth) <= 1
+          && Math.abs(el._fullLayout.height - el.clientHeight) <= 1) {
+        return Promise.resolve(el);
+      }
+      if (el) { el.__ldReacted = args; }
       const out = fig ? react.call(this, gd, Object.assign({}, data, {layout: fit(el, data.layout || {})}))
                       : react.call(this, gd, data, fit(el, layout || {}), config);
       const traces = fig ? data.data : data;

@@ -74,6 +74,7 @@ window.latentdashMarker = {
     gd.on("plotly_relayouting", place);
     gd.on("plotly_relayout", place);
     window.addEventListener("resize", place);
+    window.latentdashLasso.hook(gd);
   },
   /* 3-D: move the 'current' trace at most every 150 ms (each restyle redraws the scene) */
   restyle3d: function (gd, pt) {
@@ -115,5 +116,24 @@ window.latentdashMarker = {
     el.style.top = (g.top - w.top + cy) + "px";
     el.style.opacity = (cx === px && cy === py) ? "1" : "0.45";
     el.style.display = "block";
+  }
+};
+
+/* A box/lasso selection on the 2-D map, straight from plotly's event to the reducer's input
+   st-lasso as the dataset indices of the class traces' points (overlays carry no customdata).
+   Through dcc.Graph's selectedData the same selection took ~0.2 s longer to reach a callback: the
+   renderer first stores a record per selected point. A double click (plotly_deselect) clears it. */
+window.latentdashLasso = {
+  hook: function (gd) {
+    if (gd.__ldLassoHooked) { return; }
+    gd.__ldLassoHooked = true;
+    const send = (data) => window.dash_clientside.set_props(window.latentdash.ids.ST_LASSO, {data: data});
+    gd.on("plotly_selected", (ev) => {
+      if (!ev || !ev.points) { return; }   // a selection gesture that ended without a region
+      const idx = [];
+      for (const p of ev.points) { if (typeof p.customdata === "number") { idx.push(p.customdata); } }
+      send({idx: idx});
+    });
+    gd.on("plotly_deselect", () => send(null));
   }
 };

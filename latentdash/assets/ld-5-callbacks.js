@@ -51,17 +51,6 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         return el && el.className === want[id] ? nu : want[id];
       });
     },
-    /* A box/lasso selection: plotly's selectedData (a record per point) reduced to the dataset
-       indices of the class traces' points, so the reducer gets a small list; null clears it. */
-    lasso: function (selected, mapState, meta) {
-      if (!selected || !selected.points) { return null; }
-      const names = ((meta || {}).traces || {})[(mapState || {}).model] || [];
-      const idx = [];
-      selected.points.forEach((p) => {
-        if (typeof p.customdata === "number" && p.curveNumber < names.length) { idx.push(p.customdata); }
-      });
-      return {idx: idx};
-    },
     /* Keeps the 2-D slider-vector overlay on the figure's committed position after redraws. */
     marker: function () {
       window.latentdashResize.watch();

@@ -258,7 +258,7 @@ def on_select_class(state, value, env: Env):
     except (KeyError, TypeError, ValueError):
         raise Reject(f"unknown class {value!r}") from None
     state["selection"] = [int(i) for i in idx]
-    state["gpage"] = 0
+    state["gpage"], state["seldrawn"] = 0, False
 
 
 def gallery_pages(state) -> int:
@@ -308,7 +308,7 @@ def on_use_group(state, value, env: Env):
     if idx is None:
         raise Reject(f"there is no group named {value!r}")
     state["selection"] = list(idx)
-    state["gpage"] = 0
+    state["gpage"], state["seldrawn"] = 0, False
 
 
 def on_drop_group(state, value, env: Env):

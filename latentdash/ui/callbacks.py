@@ -408,15 +408,7 @@ def register_clientside(app):
         prevent_initial_call=True,
     )
     js("marker", Output(ids.MARKER, "className"), Input(ids.GRAPH, "figure"), prevent_initial_call=True)
-    # a box/lasso selection -> its dataset indices (the reducer gets a small list, not plotly's points)
-    js(
-        "lasso",
-        Output(ids.ST_LASSO, "data"),
-        Input(ids.GRAPH, "selectedData"),
-        State(ids.ST_MAP, "data"),
-        State(ids.ST_META, "data"),
-        prevent_initial_call=True,
-    )
+    # (a box/lasso selection reaches st-lasso from plotly's own event: assets/ld-3-map.js)
     # show the graph for the map's dimensionality; ask for the sibling
     js(
         "shown",

@@ -124,7 +124,7 @@ EVENTS: tuple[Event, ...] = (
         resync_sliders=False,
         map_graph=True,
     ),
-    # a box/lasso selection, reduced to its indices in the page (assets/ld-5-callbacks.js: lasso)
+    # a box/lasso selection, reduced to its indices in the page (assets/ld-3-map.js: latentdashLasso)
     Event("select", (Source(ids.ST_LASSO, "data"),), h.on_select, resync_sliders=False),
     _button("clear_selection", ids.BTN_CLEAR_SEL, h.on_clear_selection, resync_sliders=False),
     Event("select_class", (Source(ids.SEL_CLASS, "value"),), alg.on_select_class, resync_sliders=False),

@@ -339,10 +339,10 @@ def on_relayout(state, value, env: Env):
 def on_select(state, value, env: Env):
     """Box or lasso selection on a 2-D map (plotly's selectedData): the selected dataset indices.
     `None` (a double click clears plotly's selection) clears it."""
-    if value is None:
+    if value is None:  # plotly cleared its own selection (a double click)
         if state.get("selection") is None:
             return NO_CHANGE
-        state["selection"] = None
+        state["selection"], state["seldrawn"] = None, True
         return None
     if isinstance(value, dict) and isinstance(value.get("idx"), list):  # reduced in the page
         if len(value["idx"]) > MAX_SELECTION:
@@ -350,7 +350,7 @@ def on_select(state, value, env: Env):
         sel = np.unique(check_indices(value["idx"], env.view)).tolist() or None
         if sel == state.get("selection"):
             return NO_CHANGE
-        state["selection"], state["gpage"] = sel, 0
+        state["selection"], state["gpage"], state["seldrawn"] = sel, 0, True
         return None
     if not isinstance(value, dict) or not isinstance(value.get("points"), list):
         raise Reject("selection carries no points")
@@ -368,8 +368,8 @@ def on_select(state, value, env: Env):
     sel = sorted(idx) or None
     if sel == state.get("selection"):
         return NO_CHANGE
-    state["selection"], state["gpage"] = sel, 0
+    state["selection"], state["gpage"], state["seldrawn"] = sel, 0, True
 
 
 def on_clear_selection(state, value, env: Env):
-    state["selection"], state["gpage"] = None, 0
+    state["selection"], state["gpage"], state["seldrawn"] = None, 0, False

@@ -135,7 +135,7 @@ def render_map(state: dict, rendered, catalog) -> dict:
     changed = [n for n in figures.OVERLAYS if old.get(n) != inputs[n]]
     if changed:
         ops += figures.overlay_ops(view, state["map"], compute_overlays(state, view, changed))
-    if old.get("selection") != inputs["selection"]:
+    if old.get("selection") != inputs["selection"] and not state.get("seldrawn"):
         ops += figures.selection_ops(view, state["map"], selection)
     if not ops:
         return {"kind": "none", "rendered": record}

@@ -368,6 +368,8 @@ SCHEMA: tuple[Field, ...] = (
         encode_selection,
         decode_selection,
     ),
+    # the map already shows the selection (plotly drew its own box/lasso): no patch to send
+    Field("seldrawn", ("selection",), lambda view, s: False),
     Field("groups", ("selection",), lambda view, s: None, "groups", encode_groups, decode_groups),
     Field(
         "gpage",
