@@ -204,7 +204,7 @@ def attr_row_specs(view, state: dict) -> list[str]:
 def row_specs(view, state: dict) -> list[str]:
     rows, n, _, _ = check_trav(state)
     if rows == "var":
-        return [f"dim{int(j)}" for j in latent_ops.top_variance_dims(np.asarray(view.explorer.latents), min(n, view.d))]
+        return [f"dim{j}" for j in view.var_order[: min(n, view.d)]]
     if rows == "pcs":
         return [f"pc{k}" for k in range(min(n, len(view.explorer.latent_pcs[1])))]
     specs = attr_row_specs(view, state)

@@ -341,6 +341,8 @@ def register_algebra(app, catalog):
     # fmt: on
     @shown("attribute vector", 7)
     def draw_attr(attr, z, selection):
+        if only_fired(ids.ST_SELECTION) and not uses_groups((attr or {}).get("dir")):
+            raise PreventUpdate  # a new selection changes nothing of this direction
         state = urlstate.merge(selection, z, attr)
         r = algebra_render.render_attr(state, catalog)
         presets = alay.preset_buttons(r["presets"])
@@ -366,8 +368,10 @@ def register_algebra(app, catalog):
     # fmt: on
     @shown("traversal grid", 2)
     def draw_trav(trav, z, attr, selection):
-        if not (trav or {}).get("ton") and ctx.triggered_id != ids.ST_TRAV:
+        if not (trav or {}).get("ton") and f"{ids.ST_TRAV}.data" not in ctx.triggered_prop_ids:
             raise PreventUpdate  # off: nothing to redraw when the vector changes
+        if only_fired(ids.ST_SELECTION, ids.ST_ATTR) and (trav or {}).get("trows") != "attr":
+            raise PreventUpdate  # only attribute rows depend on the direction, selection and groups
         r = algebra_render.render_trav(urlstate.merge(selection, attr, z, trav), catalog)
         return alay.trav_grid(r), alay.trav_note(r)
 
@@ -383,6 +387,17 @@ def register_algebra(app, catalog):
         if not r["on"]:
             return [], "Tick 'show' (or Re-roll) to sample the prior.", False
         return alay.prior_cells(r), r["note"], False
+
+
+def only_fired(*store_ids) -> bool:
+    """Did only these stores fire this render callback?"""
+    fired = set(ctx.triggered_prop_ids or ())
+    return bool(fired) and fired <= {f"{sid}.data" for sid in store_ids}
+
+
+def uses_groups(spec) -> bool:
+    """Does a direction depend on the selection or the saved groups?"""
+    return bool(spec) and any(r == "sel" or r.startswith("g:") for r in str(spec).split(">"))
 
 
 def register_clientside(app):

@@ -108,6 +108,7 @@ class ModelView:
             + [f"dim{k}" for k in range(self.d)]
         )
         self.class_of_trace = dict(zip(self.trace_classes, self.trace_idx)) if self.has_labels else {}
+        self.var_order = tuple(int(i) for i in latent_ops.top_variance_dims(lat, self.d))  # by variance
         # prior samples: VAEs, generators and the PCA baseline (a Gaussian) have a prior to sample
         self.has_prior = self.kind in ("vae", "generator", "linear")
         self.prior_mean = self._prior_mean()

@@ -133,16 +133,14 @@ def parse_camera(text: str, dims: int):
 
 
 def index_ranges(indices) -> str:
-    """[0, 1, 2, 5, 7, 8] -> '0-2,5,7-8' (sorted, unique)."""
-    idx = sorted({int(i) for i in indices})
-    parts, k = [], 0
-    while k < len(idx):
-        j = k
-        while j + 1 < len(idx) and idx[j + 1] == idx[j] + 1:
-            j += 1
-        parts.append(str(idx[k]) if j == k else f"{idx[k]}-{idx[j]}")
-        k = j + 1
-    return ",".join(parts)
+    """[0, 1, 2, 5, 7, 8] -> '0-2,5,7-8' (sorted, unique; vectorised: selections are large)."""
+    idx = np.unique(np.asarray(list(indices) if not isinstance(indices, np.ndarray) else indices, np.int64))
+    if idx.size == 0:
+        return ""
+    breaks = np.flatnonzero(np.diff(idx) != 1)
+    starts = np.concatenate([idx[:1], idx[breaks + 1]]).tolist()
+    ends = np.concatenate([idx[breaks], idx[-1:]]).tolist()
+    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in zip(starts, ends))
 
 
 def parse_index_ranges(text: str, n: int) -> list[int]:
