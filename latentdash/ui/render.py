@@ -8,6 +8,8 @@ the browser can cache.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from urllib.parse import quote
 
@@ -77,6 +79,11 @@ def _overlay_points(name, state, view, map_name, coords):
     raise ValueError(name)
 
 
+def _digest(value) -> str:
+    text = json.dumps(value, separators=(",", ":"), sort_keys=True, default=str)
+    return text if len(text) <= 64 else hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
 def compute_overlays(state, view, names) -> dict:
     """Map coordinates of the requested overlays (None where not applicable or not drawable)."""
     map_name = state["map"]
@@ -114,6 +121,9 @@ def render_map(state: dict, rendered, catalog) -> dict:
     _check_map(view, state)
     key = map_key(view.name, state)
     inputs = _overlay_inputs(state)
+    # what each overlay was drawn from, as a short digest: the record travels with every map
+    # request, and a selection's inputs are tens of thousands of indices
+    inputs = {name: _digest(v) for name, v in inputs.items()}
     record = {"key": key, "colour": state.get("colour"), "overlays": inputs}
     selection = state.get("selection")
     if not isinstance(rendered, dict) or rendered.get("key") != key:
