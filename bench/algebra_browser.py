@@ -44,13 +44,21 @@ WATCH = """() => {
   window.__upT = null; window.__armed = false; window.__galT = null; window.__galPaintT = null;
   window.addEventListener('mouseup', () => {
     if (window.__armed) { window.__upT = performance.now(); window.__armed = false; } }, true);
-  const gal = document.getElementById('gal-thumbs');
-  new MutationObserver(() => {
-    if (window.__upT !== null && window.__galT === null && gal.children.length) {
-      window.__galT = performance.now();
-      requestAnimationFrame(() => requestAnimationFrame(() => { window.__galPaintT = performance.now(); }));
-    }
-  }).observe(gal, {childList: true});
+  // the first page is drawn by whichever comes first: the page's own preview (ld-3-map.js) or the
+  // server's gallery; __srvT: when the server's gallery replaced it
+  window.__srvT = null;
+  ['gal-preview', 'gal-thumbs'].forEach((id) => {
+    const gal = document.getElementById(id);
+    if (!gal) { return; }
+    new MutationObserver(() => {
+      if (window.__upT === null || !gal.children.length) { return; }
+      if (id === 'gal-thumbs' && window.__srvT === null) { window.__srvT = performance.now(); }
+      if (window.__galT === null) {
+        window.__galT = performance.now();
+        requestAnimationFrame(() => requestAnimationFrame(() => { window.__galPaintT = performance.now(); }));
+      }
+    }).observe(gal, {childList: true});
+  });
   performance.setResourceTimingBufferSize(100000);
   window.__long = [];  // the main thread's long tasks (> 50 ms): what a late gallery waited for
   new PerformanceObserver((l) => l.getEntries().forEach((e) => window.__long.push([e.startTime, e.duration])))
@@ -159,7 +167,8 @@ def _lasso(pg, n_points, taken, vertices=32, timeout_ms=60_000):
     pts = [(cx + r * math.cos(2 * math.pi * k / vertices), cy + r * math.sin(2 * math.pi * k / vertices))
            for k in range(vertices + 1)]  # fmt: skip
     pg.evaluate(
-        "() => { window.__upT = null; window.__galT = null; window.__galPaintT = null; window.__cb = [];"
+        "() => { window.__upT = null; window.__galT = null; window.__galPaintT = null; window.__srvT = null;"
+        " window.__cb = [];"
         " performance.clearResourceTimings(); }"
     )
     pg.mouse.move(*pts[0])
@@ -191,6 +200,7 @@ def _lasso(pg, n_points, taken, vertices=32, timeout_ms=60_000):
             break
         pg.wait_for_timeout(100)
     pg.wait_for_timeout(2500)  # let the other renders of the selection (map, notes) land
+    srv = pg.evaluate("() => window.__srvT")
     steps = _callbacks(pg)
     return {
         "count": count,
@@ -199,6 +209,7 @@ def _lasso(pg, n_points, taken, vertices=32, timeout_ms=60_000):
         "radius_px": round(r, 1),
         "gallery_dom_ms": round(gal - up, 1),
         "gallery_painted_ms": round(paint - up, 1),
+        "server_gallery_ms": None if srv is None else round(srv - up, 1),
         # the last of the page's thumbnails fetched (some may come from the image cache, unfetched)
         "thumbs_loaded_ms": round(max(sorted(thumbs)[:want]) - up, 1) if thumbs else None,
         "thumbs_fetched": len(thumbs),

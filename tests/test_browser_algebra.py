@@ -124,6 +124,10 @@ def test_lasso_fills_the_gallery_and_saves_a_group(page, live_server):
         "(k) => document.querySelectorAll('#gal-thumbs button').length === k", arg=min(n, 64), timeout=30_000
     )
     assert thumbs.count() == min(n, 64)
+    # the page's own first-page preview (drawn at mouseup) made way for the server's gallery, and
+    # showed the same images
+    page.wait_for_function("() => !document.querySelector('#gal-preview').children.length", timeout=30_000)
+    assert not page.evaluate("() => document.getElementById('gal-thumbs').classList.contains('ld-stale')")
     # the class histogram: known classes whose counts add up to the selection
     rows = page.locator("#gal-hist .ld-hist-row")
     assert rows.count() >= 1
@@ -349,3 +353,24 @@ def test_screenshot_of_the_filled_panels(page, live_server):
     page.wait_for_timeout(500)
     assert page.inner_text("#message").strip() == ""
     page.screenshot(path=str(ARTIFACTS / "browser-20-algebra.png"), full_page=True)
+
+
+def test_the_first_gallery_page_is_drawn_at_mouseup_with_the_servers_images(page, live_server):
+    """The page draws the selection's first page itself from plotly's event (no round trip), then
+    the server's gallery replaces it: the same images in the same order."""
+    open_settled(page, live_server)
+    page.evaluate(
+        "() => { window.__preview = null; new MutationObserver(() => {"
+        " const imgs = [...document.querySelectorAll('#gal-preview img')];"
+        " if (imgs.length && !window.__preview) { window.__preview = imgs.map(i => i.getAttribute('src')); }"
+        " }).observe(document.getElementById('gal-preview'), {childList: true}); }"
+    )
+    lasso(page)
+    page.wait_for_function("() => window.__preview !== null", timeout=30_000)
+    gallery_count(page)
+    page.wait_for_function("() => !document.querySelector('#gal-preview').children.length", timeout=30_000)
+    server = page.evaluate(
+        "() => [...document.querySelectorAll('#gal-thumbs button')].map(b => b.style.backgroundImage"
+        ".replace(/^url\\(\"?/, '').replace(/\"?\\)$/, ''))"
+    )
+    assert page.evaluate("() => window.__preview") == server[: len(server)]

@@ -132,7 +132,9 @@ window.latentdashLasso = {
           if (!ev || !ev.points) { return; }   // a selection gesture that ended without a region
           const idx = [];
           for (const p of ev.points) { if (typeof p.customdata === "number") { idx.push(p.customdata); } }
-          send({idx: idx});
+          // the preview first, painted before the request's work (Dash's dispatch) takes the thread
+          window.latentdashLasso.preview(gd, idx);
+          window.requestAnimationFrame(() => setTimeout(() => send({idx: idx}), 0));
         },
         deselect: () => send(null)
       };
@@ -145,5 +147,29 @@ window.latentdashLasso = {
     }
     gd.on("plotly_selected", gd.__ldLasso.selected);
     gd.on("plotly_deselect", gd.__ldLasso.deselect);
+  },
+  /* The selection's first gallery page at once, drawn here from the thumbnails' URLs (the same
+     images, in the same order, as the server's page 1) and replaced by the server's gallery as
+     soon as it arrives, so a lasso shows its images without waiting for the round trips. */
+  preview: function (gd, idx) {
+    const ld = window.latentdash;
+    const box = document.getElementById(ld.ids.GAL_PREVIEW);
+    const real = document.getElementById(ld.ids.GAL_THUMBS);
+    const model = String((gd.layout && gd.layout.uirevision) || "").split("|")[0];
+    if (!box || !real || !model || !idx.length) { return; }
+    const first = Array.from(new Set(idx)).sort((a, b) => a - b).slice(0, 64);
+    const url = (i) => ld.contract.prefix + "thumb/" + encodeURIComponent(model) + "/" + i + ".png";
+    box.replaceChildren(...first.map((i) => {
+      const img = document.createElement("img");
+      img.className = "ld-px ld-thumb"; img.src = url(i); img.alt = "#" + i;
+      return img;
+    }));
+    real.classList.add("ld-stale");
+    const done = () => { box.replaceChildren(); real.classList.remove("ld-stale"); };
+    if (this.observer) { this.observer.disconnect(); }
+    this.observer = new MutationObserver(() => { this.observer.disconnect(); done(); });
+    this.observer.observe(real, {childList: true});
+    clearTimeout(this.timer);
+    this.timer = setTimeout(done, 5000);   // a lasso that changed nothing: the server redraws nothing
   }
 };

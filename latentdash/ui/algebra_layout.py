@@ -74,6 +74,7 @@ def gallery_card(view):
             ],
             className="ld-row",
         ),
+        html.Div(id=ids.GAL_PREVIEW, className="ld-thumbs ld-gallery ld-preview"),
         html.Div(id=ids.GAL_THUMBS, className="ld-thumbs ld-gallery"),
         cls="ld-gallery-card",
         id=ids.GALLERY_CARD,

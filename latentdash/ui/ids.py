@@ -57,6 +57,8 @@ GAL_PREV, GAL_NEXT, GAL_HIST, GAL_PIXMEAN, GAL_DECMEAN = (
     "gal-decmean",
 )
 GAL_THUMBS, SEL_CLASS = "gal-thumbs", "sel-class"
+GAL_PREVIEW = "gal-preview"  # the first page drawn by the page itself at mouseup (ld-3-map.js), until
+# the server's gallery arrives
 GROUP_NAME, BTN_SAVE_GROUP, GROUPS = "group-name", "btn-save-group", "groups"
 GROUP_USE, GROUP_DEL = "group-use", "group-del"  # pattern ids {"type", "index": group name}
 # attribute vectors
