@@ -185,6 +185,10 @@ def _lasso(pg, n_points, taken, vertices=32, timeout_ms=60_000):
                 "message": pg.evaluate("() => document.getElementById('message').innerText"),
                 "selection_note": pg.evaluate("() => document.getElementById('selection-note').innerText")}  # fmt: skip
     up, gal, paint, long = pg.evaluate("() => [window.__upT, window.__galT, window.__galPaintT, window.__long]")
+    try:  # the first page may be the page's own preview: the count comes with the server's gallery
+        pg.wait_for_function("() => window.__srvT !== null", timeout=timeout_ms)
+    except Exception:  # playwright's TimeoutError: a lasso that changed nothing
+        pass
     count = _gallery_count(pg)
     want = min(64, count or 0)
     # the first page's thumbnails (GET /thumb/...; the browser cache is off, so each is fetched)
@@ -211,7 +215,7 @@ def _lasso(pg, n_points, taken, vertices=32, timeout_ms=60_000):
         "gallery_painted_ms": round(paint - up, 1),
         "server_gallery_ms": None if srv is None else round(srv - up, 1),
         # the last of the page's thumbnails fetched (some may come from the image cache, unfetched)
-        "thumbs_loaded_ms": round(max(sorted(thumbs)[:want]) - up, 1) if thumbs else None,
+        "thumbs_loaded_ms": round(max(sorted(thumbs)[:want]) - up, 1) if thumbs and want else None,
         "thumbs_fetched": len(thumbs),
         "long_tasks_ms": [[round(t - up, 1), round(d, 1)] for t, d in long if t + d > up and t < paint],
         "callbacks": steps,
