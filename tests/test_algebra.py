@@ -181,6 +181,10 @@ def test_traversal_scores_kl_and_active_units_on_the_vae(vae, vstate):
     assert len(r["kl"]) == 16 and 0 < r["active"] < 16
     kl = np.asarray(r["kl"])
     inactive = np.flatnonzero(kl <= alg.ACTIVE_KL)
+    # the top dims by variance are the active units (the VAE's unused units have codes near 0)
+    top = sorted(int(row["spec"][3:]) for row in r["rows"][: r["active"]])
+    assert top == sorted(np.flatnonzero(kl > alg.ACTIVE_KL).tolist())
+    assert [row["spec"] for row in R.render_trav(dict(s, tsort=False), vae)["rows"]] == [f"dim{j}" for j in top]
     # an inactive unit barely changes the image; an active one does
     moved = {row["spec"]: row["score"] for row in R.render_trav(dict(s, tn=12), vae)["rows"]}
     act = [moved[f"dim{j}"] for j in np.flatnonzero(kl > 0.5) if f"dim{j}" in moved]

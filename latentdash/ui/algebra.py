@@ -204,7 +204,7 @@ def attr_row_specs(view, state: dict) -> list[str]:
 def row_specs(view, state: dict) -> list[str]:
     rows, n, _, _ = check_trav(state)
     if rows == "var":
-        return [f"dim{j}" for j in view.var_order[: min(n, view.d)]]
+        return [f"dim{j}" for j in sorted(view.var_order[: min(n, view.d)])]  # the top n, in dimension order
     if rows == "pcs":
         return [f"pc{k}" for k in range(min(n, len(view.explorer.latent_pcs[1])))]
     specs = attr_row_specs(view, state)

@@ -402,7 +402,8 @@ def trav_grid(r: dict) -> list:
                                   f"{row['label']} at {r['offsets'][c]:+g}\u03c3: load into the sliders")
                     for c, src in enumerate(row["cells"])
                 ]
-                + [html.Span(f"{row['score']:.3f}{extra}", className="ld-trav-score")],
+                + [html.Span([f"{row['score']:.3f}", html.Br(), extra.strip()] if extra else f"{row['score']:.3f}",
+                             className="ld-trav-score")],
                 className="ld-trav-row",
             )
         )  # fmt: skip

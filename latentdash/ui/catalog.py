@@ -108,7 +108,8 @@ class ModelView:
             + [f"dim{k}" for k in range(self.d)]
         )
         self.class_of_trace = dict(zip(self.trace_classes, self.trace_idx)) if self.has_labels else {}
-        self.var_order = tuple(int(i) for i in latent_ops.top_variance_dims(lat, self.d))  # by variance
+        # latent dimensions by decreasing variance of the codes (traversal rows, "top dims")
+        self.var_order = tuple(int(i) for i in np.argsort(-lat.astype(np.float64).var(0), kind="stable"))
         # prior samples: VAEs, generators and the PCA baseline (a Gaussian) have a prior to sample
         self.has_prior = self.kind in ("vae", "generator", "linear")
         self.prior_mean = self._prior_mean()
