@@ -78,10 +78,11 @@ SELECTED_IS = (
 
 def click_point(page, trace: int, k: int) -> set:
     """Click point k of class trace `trace`; returns the ids a click there may select. A click
-    that lands while the map is redrawing can be dropped by plotly, so it is tried up to 3 times."""
-    x, y, _ = page.evaluate(POINT_XY, [trace, k])
-    near = set(page.evaluate(POINTS_NEAR, [x, y, 4]))
+    that lands while the map is redrawing can be dropped by plotly, so it is tried up to 3 times,
+    each time at the point's position then (a control mounting late can shift the page a little)."""
     for attempt in range(3):
+        x, y, _ = page.evaluate(POINT_XY, [trace, k])
+        near = set(page.evaluate(POINTS_NEAR, [x, y, 4]))
         page.mouse.move(x, y)
         page.mouse.click(x, y)
         try:
