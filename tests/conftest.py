@@ -113,6 +113,32 @@ def generator_explorer(tmp_path_factory):
     return Explorer(model, atlas, "rgb-gen")
 
 
+# --- the app through Flask's test client (module-scoped; test_app_http.py has its own) ----------
+@pytest.fixture(scope="module")
+def app(explorers):
+    from latentdash.server.app_factory import create_app
+
+    return create_app(explorers=explorers)
+
+
+@pytest.fixture(scope="module")
+def dc(app):
+    from tests.dashclient import DashClient
+
+    return DashClient(app.server.test_client())
+
+
+@pytest.fixture()
+def initial(dc):
+    """The default view state, as the page's first reducer call returns it."""
+    from latentdash.ui import ids, urlstate
+    from tests.dashclient import REDUCER
+
+    status, data = dc.call(REDUCER, {"url.search": ""}, [])
+    assert status == 200
+    return urlstate.merge(*(data["response"][sid]["data"] for sid in ids.STORE_OF.values()))
+
+
 # --- browser fixtures (one server and one Chromium for the whole session, shared by every -----
 # --- browser test module: playwright allows one sync instance per process) ---------------------
 @pytest.fixture(scope="session")

@@ -6,6 +6,15 @@ from __future__ import annotations
 
 import json
 
+from latentdash.ui import ids, urlstate
+
+REDUCER = f"{ids.ST_MAP}.data"  # the reducer callback, by its first output
+
+
+def stores_of(state) -> dict:
+    """A view state as the reducer's store values ({'st-map.data': part, ...})."""
+    return {f"{sid}.data": part for sid, part in zip(ids.STORE_OF.values(), urlstate.split(state).values())}
+
 
 def _parse_id(s: str):
     return json.loads(s) if s.startswith("{") else s

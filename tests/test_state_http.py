@@ -8,32 +8,9 @@ import logging
 import pytest
 
 from latentdash.ui import ids, urlstate
-from tests.dashclient import DashClient
+from tests.dashclient import REDUCER, DashClient, stores_of
 
-REDUCER = f"{ids.ST_MAP}.data"
-
-
-@pytest.fixture(scope="module")
-def app(explorers):
-    from latentdash.server.app_factory import create_app
-
-    return create_app(explorers=explorers)
-
-
-@pytest.fixture(scope="module")
-def dc(app):
-    return DashClient(app.server.test_client())
-
-
-def stores_of(state) -> dict:
-    return {f"{sid}.data": part for sid, part in zip(ids.STORE_OF.values(), urlstate.split(state).values())}
-
-
-@pytest.fixture()
-def initial(dc):
-    status, data = dc.call(REDUCER, {"url.search": ""}, [])
-    assert status == 200
-    return urlstate.merge(*(data["response"][sid]["data"] for sid in ids.STORE_OF.values()))
+# fixtures app, dc (Flask's test client on the two PCA test models) and initial: tests/conftest.py
 
 
 def test_a_lasso_selection_reaches_the_stores_and_the_url(dc, initial, catalog):
