@@ -63,11 +63,28 @@ TRACE = (
 )
 
 
+PLOT_BOX = (
+    f"() => {{ const gd = {GD}; if (!gd) return null; const b = gd.getBoundingClientRect();"
+    " return [b.left, b.top, b.width, b.height].map(Math.round).join(','); }"
+)
+
+
 def open_page(page, url):
     page.goto(url)
     page.wait_for_function(MAP_READY, timeout=30_000)
     page.wait_for_function(IMG_READY, timeout=30_000)
     page.wait_for_function("() => document.querySelectorAll('.ld-slider-label').length > 0", timeout=30_000)
+    # then until the map stays put: late-mounting controls (the model dropdown) move it a few
+    # pixels after its first draw, and a mouse aimed at a point would land on another one
+    page.wait_for_selector("#model", timeout=30_000)
+    last, same = None, 0
+    for _ in range(120):
+        now = page.evaluate(PLOT_BOX)
+        same = same + 1 if now == last else 0
+        if same >= 3:
+            break
+        last = now
+        page.wait_for_timeout(200)
 
 
 SELECTED_IS = (
