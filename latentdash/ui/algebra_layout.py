@@ -19,6 +19,11 @@ def _slider(cid, lo, hi, step, value, marks):
     )  # fmt: skip
 
 
+def _setting(label, *slider_args):
+    """A labelled slider that takes the rest of its row."""
+    return _labelled(label, html.Div(_slider(*slider_args), className="ld-sl"))
+
+
 def _check(cid, label, on=False):
     return dcc.Checklist(id=cid, options=[{"label": label, "value": "on"}], value=["on"] if on else [], inline=True)
 
@@ -211,27 +216,18 @@ def trav_card():
         ),
         html.Div(
             [
-                _labelled(
-                    "rows",
-                    html.Div(
-                        _slider(ids.TRAV_N, 1, alg.MAX_ROWS, 1, t["tn"], {1: "1", 8: "8", 12: "12"}), className="ld-sl"
-                    ),
+                _setting("rows", ids.TRAV_N, 1, alg.MAX_ROWS, 1, t["tn"], {1: "1", 8: "8", 12: "12"}),
+                _setting(
+                    "columns", ids.TRAV_COLS, alg.MIN_COLS, alg.MAX_COLS, 2, t["tcols"], {3: "3", 9: "9", 15: "15"}
                 ),
-                _labelled(
-                    "columns",
-                    html.Div(
-                        _slider(ids.TRAV_COLS, alg.MIN_COLS, alg.MAX_COLS, 2, t["tcols"], {3: "3", 9: "9", 15: "15"}),
-                        className="ld-sl",
-                    ),
-                ),
-                _labelled(
+                _setting(
                     "range \u00b1k\u03c3",
-                    html.Div(
-                        _slider(
-                            ids.TRAV_K, alg.MIN_RANGE, alg.MAX_RANGE, 0.5, t["tk"], {1: "1", 2: "2", 3: "3", 4: "4"}
-                        ),
-                        className="ld-sl",
-                    ),
+                    ids.TRAV_K,
+                    alg.MIN_RANGE,
+                    alg.MAX_RANGE,
+                    0.5,
+                    t["tk"],
+                    {1: "1", 2: "2", 3: "3", 4: "4"},
                 ),
             ],
             className="ld-row ld-wrap",
@@ -269,21 +265,17 @@ def prior_card():
         ),
         html.Div(
             [
-                _labelled(
-                    "samples",
-                    html.Div(
-                        _slider(ids.PRIOR_N, alg.MIN_PRIOR, alg.MAX_PRIOR, 8, p["pn"], {16: "16", 32: "32", 64: "64"}),
-                        className="ld-sl",
-                    ),
+                _setting(
+                    "samples", ids.PRIOR_N, alg.MIN_PRIOR, alg.MAX_PRIOR, 8, p["pn"], {16: "16", 32: "32", 64: "64"}
                 ),
-                _labelled(
+                _setting(
                     "temperature",
-                    html.Div(
-                        _slider(
-                            ids.PRIOR_T, 0.0, alg.MAX_TEMPERATURE, 0.1, p["ptemp"], {0: "0", 1: "1", 2: "2", 3: "3"}
-                        ),
-                        className="ld-sl",
-                    ),
+                    ids.PRIOR_T,
+                    0.0,
+                    alg.MAX_TEMPERATURE,
+                    0.1,
+                    p["ptemp"],
+                    {0: "0", 1: "1", 2: "2", 3: "3"},
                 ),
             ],
             className="ld-row ld-wrap",

@@ -67,6 +67,12 @@ def _button(name, cid, handler, **kw) -> Event:
     return Event(name, (Source(cid, "n_clicks"),), handler, button=True, **kw)
 
 
+def _pick(name, type_id, handler, **kw) -> Event:
+    """A click on one of a list of buttons (pattern ids {"type": type_id, "index": ...}): the
+    handler gets the clicked button's index."""
+    return Event(name, (Source(type_id, "n_clicks", pattern=True),), handler, read=lambda t: t.index, button=True, **kw)
+
+
 def _map_choice(t: Trigger) -> dict:
     return {
         k: t.inputs[Source(cid, "value").key]
@@ -130,9 +136,7 @@ EVENTS: tuple[Event, ...] = (
     Event("select_class", (Source(ids.SEL_CLASS, "value"),), alg.on_select_class, resync_sliders=False),
     _button("gal_prev", ids.GAL_PREV, alg.on_gprev, resync_sliders=False),
     _button("gal_next", ids.GAL_NEXT, alg.on_gnext, resync_sliders=False),
-    Event(
-        "gallery", (Source(ids.GALLERY, "n_clicks", pattern=True),), alg.on_gallery, read=lambda t: t.index, button=True
-    ),
+    _pick("gallery", ids.GALLERY, alg.on_gallery),
     _button(
         "save_group",
         ids.BTN_SAVE_GROUP,
@@ -141,22 +145,8 @@ EVENTS: tuple[Event, ...] = (
         reads=(Source(ids.GROUP_NAME, "value"),),
         resync_sliders=False,
     ),
-    Event(
-        "use_group",
-        (Source(ids.GROUP_USE, "n_clicks", pattern=True),),
-        alg.on_use_group,
-        read=lambda t: t.index,
-        button=True,
-        resync_sliders=False,
-    ),
-    Event(
-        "drop_group",
-        (Source(ids.GROUP_DEL, "n_clicks", pattern=True),),
-        alg.on_drop_group,
-        read=lambda t: t.index,
-        button=True,
-        resync_sliders=False,
-    ),
+    _pick("use_group", ids.GROUP_USE, alg.on_use_group, resync_sliders=False),
+    _pick("drop_group", ids.GROUP_DEL, alg.on_drop_group, resync_sliders=False),
     Event(
         "direction",
         tuple(Source(c, "value") for c in DIRECTION_CONTROLS.values()),
@@ -164,31 +154,11 @@ EVENTS: tuple[Event, ...] = (
         read=_values(DIRECTION_CONTROLS),
         resync_sliders=False,
     ),
-    Event(
-        "preset",
-        (Source(ids.ATTR_PRESET, "n_clicks", pattern=True),),
-        alg.on_preset,
-        read=lambda t: t.index,
-        button=True,
-        resync_sliders=False,
-    ),
+    _pick("preset", ids.ATTR_PRESET, alg.on_preset, resync_sliders=False),
     Event("strength", (Source(ids.ATTR_STRENGTH, "value"),), alg.on_strength, resync_sliders=False),
     _button("attr_apply", ids.BTN_ATTR_APPLY, alg.on_attr_apply),
-    Event(
-        "attr_strip",
-        (Source(ids.ATTR_STRIP_BTN, "n_clicks", pattern=True),),
-        alg.on_attr_strip,
-        read=lambda t: t.index,
-        button=True,
-    ),
-    Event(
-        "arith_set",
-        (Source(ids.ARITH_SET, "n_clicks", pattern=True),),
-        alg.on_arith_set,
-        read=lambda t: t.index,
-        button=True,
-        resync_sliders=False,
-    ),
+    _pick("attr_strip", ids.ATTR_STRIP_BTN, alg.on_attr_strip),
+    _pick("arith_set", ids.ARITH_SET, alg.on_arith_set, resync_sliders=False),
     _button("arith_load", ids.BTN_ARITH_LOAD, alg.on_arith_load),
     _button("arith_clear", ids.BTN_ARITH_CLEAR, alg.on_arith_clear, resync_sliders=False),
     Event(
@@ -198,13 +168,7 @@ EVENTS: tuple[Event, ...] = (
         read=_checklists(_values(TRAV_CONTROLS), ("on", "sort")),
         resync_sliders=False,
     ),
-    Event(
-        "trav_cell",
-        (Source(ids.TRAV_CELL, "n_clicks", pattern=True),),
-        alg.on_trav_cell,
-        read=lambda t: t.index,
-        button=True,
-    ),
+    _pick("trav_cell", ids.TRAV_CELL, alg.on_trav_cell),
     Event(
         "prior",
         tuple(Source(c, "value") for c in PRIOR_CONTROLS.values()),
@@ -213,14 +177,8 @@ EVENTS: tuple[Event, ...] = (
         resync_sliders=False,
     ),
     _button("prior_roll", ids.BTN_PRIOR_ROLL, alg.on_prior_roll, resync_sliders=False),
-    Event(
-        "prior_cell",
-        (Source(ids.PRIOR_CELL, "n_clicks", pattern=True),),
-        alg.on_prior_cell,
-        read=lambda t: t.index,
-        button=True,
-    ),
-    Event("nbr", (Source(ids.NBR, "n_clicks", pattern=True),), h.on_neighbour, read=lambda t: t.index, button=True),
+    _pick("prior_cell", ids.PRIOR_CELL, alg.on_prior_cell),
+    _pick("nbr", ids.NBR, h.on_neighbour),
     _button("set_a", ids.BTN_A, h.on_set_a, resync_sliders=False),
     _button("set_b", ids.BTN_B, h.on_set_b, resync_sliders=False),
     _button("swap", ids.BTN_SWAP, h.on_swap, resync_sliders=False),
@@ -228,7 +186,7 @@ EVENTS: tuple[Event, ...] = (
     Event("mode", (Source(ids.MODE, "value"),), h.on_mode, resync_sliders=False),
     _button("reset", ids.BTN_RESET, h.on_reset),
     _button("random", ids.BTN_RANDOM, h.on_random, read=lambda t: None),
-    Event("step", (Source(ids.STEP, "n_clicks", pattern=True),), h.on_step, read=lambda t: t.index, button=True),
+    _pick("step", ids.STEP, h.on_step),
     Event("sliders", (Source(ids.SLIDER, "value", pattern=True),), h.on_sliders, resync_sliders=False),
 )
 BY_NAME = {e.name: e for e in EVENTS}
