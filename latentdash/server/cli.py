@@ -41,9 +41,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--server",
         default=None,
-        help="HTTP server: waitress (default; threaded, for many users) or flask (Flask's "
-        "development server; --debug uses it)",
+        help="HTTP server: gunicorn (default where fork exists: --workers processes sharing the "
+        "loaded models), waitress (one threaded process; the fallback on Windows) or flask "
+        "(Flask's development server; --debug uses it)",
     )
+    p.add_argument("--workers", type=int, default=None, help="gunicorn worker processes (default: one per core, capped)")
+    p.add_argument("--assets", dest="assets_dir", default=None, help="folder of your own CSS/JS (default ./assets)")
+    p.add_argument(
+        "--frame-ancestors", default=None, help="who may embed the page (CSP frame-ancestors; default 'self')"
+    )
+    p.add_argument("--admin-token", default=None, help="hosted mode: background jobs need this token")
+    p.add_argument("--redis-url", default=None, help="run background jobs on Celery + Redis at this URL")
     p.add_argument("--debug", action="store_true", default=None, help="Dash dev tools (local use only)")
 
 
@@ -68,6 +76,11 @@ def config_from_args(a) -> ServeConfig:
         threads=a.threads,
         debug=a.debug,
         server=getattr(a, "server", None),
+        workers=getattr(a, "workers", None),
+        assets_dir=getattr(a, "assets_dir", None),
+        frame_ancestors=getattr(a, "frame_ancestors", None),
+        admin_token=getattr(a, "admin_token", None),
+        redis_url=getattr(a, "redis_url", None),
     )
 
 

@@ -13,7 +13,7 @@ from ..atlas.params import AtlasParams
 from ..atlas.shipped import CHECKPOINT_DIR, DEFAULT_CHECKPOINT, DEFAULT_DATASET, SHIPPED_CHECKPOINTS
 from ..errors import LatentdashError
 
-SERVERS = ("waitress", "flask")
+SERVERS = ("gunicorn", "waitress", "flask")
 
 
 @dataclass(frozen=True)
@@ -32,9 +32,18 @@ class ServeConfig:
     # latency for one image while other requests run
     # in parallel; 0: torch's default)
     debug: bool = False  # Dash dev tools (never on a public server)
-    server: str = "waitress"  # HTTP server: waitress (threaded WSGI server, the
-    # default) or flask (Flask's development server)
-    server_threads: int = 8  # waitress worker threads (requests served at once)
+    server: str = "gunicorn"  # HTTP server: gunicorn (N processes forked after loading, the
+    # default where fork exists), waitress (one process, threaded: the fallback elsewhere) or
+    # flask (Flask's development server)
+    server_threads: int = 8  # threads per process (waitress, gunicorn gthread)
+    workers: int = 0  # gunicorn worker processes; 0 = auto (the number of cores, capped)
+    assets_dir: str | None = None  # the user's CSS/JS served after the package's own
+    # (default: ./assets when it exists, Dash's convention)
+    frame_ancestors: str = "'self'"  # CSP frame-ancestors: who may embed the page in a frame
+    admin_token: str | None = None  # hosted mode: background jobs only for holders of this token
+    redis_url: str | None = None  # Celery + Redis for background jobs (else a disk cache)
+    jobs_per_hour: int = 6  # background jobs one client may start per hour
+    max_upload_mb: float = 5.0  # largest request body (uploads) accepted
     open_browser: bool = False  # open the page in the default browser
 
     def __post_init__(self):
@@ -46,6 +55,17 @@ class ServeConfig:
             raise LatentdashError(f"--server {self.server!r} is not known; use one of {', '.join(SERVERS)}")
         if not 1 <= int(self.server_threads) <= 256:
             raise LatentdashError(f"server threads must be 1..256, got {self.server_threads}")
+        if not 0 <= int(self.workers) <= 64:
+            raise LatentdashError(f"--workers {self.workers} is out of range; use 1..64 (or 0 for one per core)")
+        if not 1 <= int(self.jobs_per_hour) <= 10_000:
+            raise LatentdashError(f"jobs per hour must be 1..10000, got {self.jobs_per_hour}")
+        if not 0 < float(self.max_upload_mb) <= 1024:
+            raise LatentdashError(f"max upload must be 0..1024 MB, got {self.max_upload_mb}")
+        if any(c in str(self.frame_ancestors) for c in ";,\n\r"):
+            raise LatentdashError(
+                f"--frame-ancestors {self.frame_ancestors!r} must be CSP sources separated by spaces, "
+                "e.g. \"'self' https://course.example.org\""
+            )
         if not 1 <= int(self.max_sliders) <= 64:
             raise LatentdashError(f"max_sliders must be 1..64, got {self.max_sliders}")
 
@@ -86,6 +106,13 @@ ENV = {  # field -> (variable, parser)
     "threads": ("LATENTDASH_THREADS", int),
     "server": ("LATENTDASH_SERVER", str),
     "server_threads": ("LATENTDASH_SERVER_THREADS", int),
+    "workers": ("LATENTDASH_WORKERS", int),
+    "assets_dir": ("LATENTDASH_ASSETS", str),
+    "frame_ancestors": ("LATENTDASH_FRAME_ANCESTORS", str),
+    "admin_token": ("LATENTDASH_ADMIN_TOKEN", str),
+    "redis_url": ("LATENTDASH_REDIS_URL", str),
+    "jobs_per_hour": ("LATENTDASH_JOBS_PER_HOUR", int),
+    "max_upload_mb": ("LATENTDASH_MAX_UPLOAD_MB", float),
     "debug": ("LATENTDASH_DEBUG", lambda v: v.lower() in ("1", "true", "yes", "on")),
 }
 
