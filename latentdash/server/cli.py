@@ -45,7 +45,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "loaded models), waitress (one threaded process; the fallback on Windows) or flask "
         "(Flask's development server; --debug uses it)",
     )
-    p.add_argument("--workers", type=int, default=None, help="gunicorn worker processes (default: one per core, capped)")
+    p.add_argument(
+        "--workers", type=int, default=None, help="gunicorn worker processes (default: one per core, capped)"
+    )
     p.add_argument("--assets", dest="assets_dir", default=None, help="folder of your own CSS/JS (default ./assets)")
     p.add_argument(
         "--frame-ancestors", default=None, help="who may embed the page (CSP frame-ancestors; default 'self')"
