@@ -9,6 +9,7 @@ import json
 import math
 import time
 
+import numpy as np
 import pytest
 
 from tests.test_browser import ARTIFACTS, GD, click_point, open_page, query
@@ -82,6 +83,17 @@ def lasso(pg, centre=(0.45, 0.5), radius=(0.14, 0.17), corners=7):
             pg.mouse.move(ax + (bx - ax) * s / 4, ay + (by - ay) * s / 4)
             pg.wait_for_timeout(15)
     pg.mouse.up()
+    return pts
+
+
+def inside_polygon(xy, poly):
+    """Which of the points xy (n x 2) lie inside the polygon (k x 2): even-odd rule, numpy."""
+    x, y = xy[:, 0][:, None], xy[:, 1][:, None]
+    a, b = poly, np.roll(poly, -1, axis=0)
+    crosses = (a[:, 1] > y) != (b[:, 1] > y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        at = (b[:, 0] - a[:, 0]) * (y - a[:, 1]) / (b[:, 1] - a[:, 1]) + a[:, 0]
+    return ((crosses & (x < at)).sum(axis=1) % 2) == 1
 
 
 def arith_button(slot: str) -> str:
@@ -108,6 +120,51 @@ def selection_size(text: str) -> int:
 def wait_for_data_src(pg, cid: str) -> str:
     pg.wait_for_function(f"() => document.getElementById('{cid}').src.startsWith('data:image/png')", timeout=30_000)
     return pg.evaluate(SRC_OF, cid)
+
+
+def test_lasso_selects_exactly_the_points_inside_it(page, live_server, explorers):
+    """The page's own box/lasso (assets/ld-3-map.js) selects what lies inside the drawn outline:
+    the same set as a point-in-polygon test here on the atlas's own coordinates of that map, with
+    the mouse's pixels turned into map coordinates by plotly's axes. Then a click without a drag
+    clears it, and the points left out are dimmed only while there is a selection."""
+    open_settled(page, live_server)
+    pts = lasso(page, centre=(0.5, 0.45), radius=(0.2, 0.25), corners=9)
+    n = gallery_count(page)
+    rev = page.evaluate(f"() => {GD}.layout.uirevision")
+    model, map_name = rev.split("|")[:2]
+    ex = next(e for e in explorers if e.name == model)
+    poly = np.array(
+        page.evaluate(
+            f"(pts) => {{ const gd = {GD}; const fl = gd._fullLayout; const b = gd.getBoundingClientRect();"
+            " return pts.map(([x, y]) => [fl.xaxis.p2l(x - b.left - fl.xaxis._offset),"
+            " fl.yaxis.p2l(y - b.top - fl.yaxis._offset)]); }",
+            [list(p) for p in pts],
+        )
+    )
+    want = np.flatnonzero(inside_polygon(ex.coords(map_name)[:, :2], poly))
+    assert len(want) > 20 and n == len(want)
+    page.wait_for_function(HAS_PARAM, arg="selection", timeout=30_000)
+    # the server dims the points left out: each class trace shows exactly its selected points
+    page.wait_for_function(f"() => {GD}.data.some((t) => Array.isArray(t.selectedpoints))", timeout=30_000)
+    shown = page.evaluate(
+        f"() => {GD}.data.filter((t) => t.customdata && Array.isArray(t.selectedpoints))"
+        ".flatMap((t) => t.selectedpoints.map((k) => t.customdata[k]))"
+    )
+    assert sorted(shown) == want.tolist()
+    # the outline stays on the map with the selection
+    assert (
+        page.evaluate("() => getComputedStyle(document.querySelector('.ld-graph.ld-on svg.ld-lasso')).display")
+        == "block"
+    )
+    # a click without a drag in lasso mode clears the selection, its outline and the dimming
+    x0, y0, w, h = page.evaluate(PLOT_AREA)
+    page.mouse.click(x0 + 0.05 * w, y0 + 0.95 * h)
+    page.wait_for_function(f"() => ({GAL_INFO})().startsWith('No selection')", timeout=30_000)
+    page.wait_for_function(f"() => !{GD}.data.some((t) => Array.isArray(t.selectedpoints))", timeout=30_000)
+    assert (
+        page.evaluate("() => getComputedStyle(document.querySelector('.ld-graph.ld-on svg.ld-lasso')).display")
+        == "none"
+    )
 
 
 def test_lasso_fills_the_gallery_and_saves_a_group(page, live_server):

@@ -337,12 +337,14 @@ def on_relayout(state, value, env: Env):
 
 
 def on_select(state, value, env: Env):
-    """Box or lasso selection on a 2-D map (plotly's selectedData): the selected dataset indices.
-    `None` (a double click clears plotly's selection) clears it."""
-    if value is None:  # plotly cleared its own selection (a double click)
+    """Box or lasso selection on a 2-D map: the selected dataset indices, found in the page
+    (assets/ld-3-map.js), which draws the outline but leaves the dimming of the points left out
+    to the map patch (seldrawn False). `None` (a click without a drag in box/lasso mode) clears
+    it. A plotly selectedData dict (points) is still understood; plotly drew that one itself."""
+    if value is None:
         if state.get("selection") is None:
             return NO_CHANGE
-        state["selection"], state["seldrawn"] = None, True
+        state["selection"], state["seldrawn"] = None, False
         return None
     if isinstance(value, dict) and isinstance(value.get("idx"), list):  # reduced in the page
         if len(value["idx"]) > MAX_SELECTION:
@@ -350,7 +352,7 @@ def on_select(state, value, env: Env):
         sel = np.unique(check_indices(value["idx"], env.view)).tolist() or None
         if sel == state.get("selection"):
             return NO_CHANGE
-        state["selection"], state["gpage"], state["seldrawn"] = sel, 0, True
+        state["selection"], state["gpage"], state["seldrawn"] = sel, 0, False
         return None
     if not isinstance(value, dict) or not isinstance(value.get("points"), list):
         raise Reject("selection carries no points")
