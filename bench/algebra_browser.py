@@ -42,7 +42,8 @@ WATCH = """() => {
     .observe(document.getElementById(id), {attributes: true, attributeFilter: ['src']});
   watch('current-img', 'z'); watch('attr-edit', 'strength');
   window.__upT = null; window.__armed = false; window.__galT = null; window.__galPaintT = null;
-  window.addEventListener('mouseup', () => {
+  // pointerup: the page's box/lasso cancels the compatibility mouse events of its gesture
+  window.addEventListener('pointerup', () => {
     if (window.__armed) { window.__upT = performance.now(); window.__armed = false; } }, true);
   // the first page is drawn by whichever comes first: the page's own preview (ld-3-map.js) or the
   // server's gallery; __srvT: when the server's gallery replaced it
@@ -120,15 +121,6 @@ def _gallery_count(pg) -> int | None:
     txt = pg.evaluate("() => document.getElementById('gallery-info').innerText")
     m = re.match(r"\s*([\d,]+) image", txt or "")
     return int(m.group(1).replace(",", "")) if m else None
-
-
-# plotly reports a box/lasso twice at mouseup: relayoutData (layout.selections, which the app
-# ignores: not a camera move) and selectedData; this drops the first, leaving the app's own path
-DROP_SELECTION_RELAYOUT = f"""() => {{ const gd = {GD}; const emit = gd.emit;
-  gd.emit = function (ev, data) {{
-    if (ev === 'plotly_relayout' && data && Object.keys(data).length
-        && Object.keys(data).every(k => k.startsWith('selections'))) {{ return; }}
-    return emit.apply(this, arguments); }}; }}"""
 
 
 def _callbacks(pg) -> list[dict]:
@@ -224,7 +216,7 @@ def _lasso(pg, n_points, taken, vertices=32, timeout_ms=60_000):
 
 def bench_browser(
     base, query="?dir=c7%3Ec9", drag_s=3.0, drag_reps=2, lasso_points=10000, lasso_small=100, reps=3,
-    drop_selection_relayout=False, drags=True,
+    drags=True,
 ):  # fmt: skip
     from playwright.sync_api import sync_playwright
 
@@ -264,17 +256,6 @@ def bench_browser(
         # as the page is: does a lasso reach the gallery at all?
         first = _lasso(pg, lasso_small, taken, timeout_ms=8000)
         out["lasso_as_is"] = first
-        out["workaround"] = None
-        if drop_selection_relayout:  # diagnosis: what the ignored relayout event costs the page
-            pg.evaluate(DROP_SELECTION_RELAYOUT)
-            out["workaround"] = "plotly's selections-only relayout event dropped in the page (diagnosis)"
-        elif first["gallery_dom_ms"] is None:
-            pg.evaluate(DROP_SELECTION_RELAYOUT)
-            out["workaround"] = (
-                "the page's lasso never reached the gallery (the reducer got relayoutData and "
-                "st-lasso in one call and handled only the relayout); measured with plotly's "
-                "selections-only relayout event dropped in the page"
-            )
         out["lasso_failed"] = []
         for _ in range(reps):
             for key, n in (("lasso_small", lasso_small), ("lasso", lasso_points)):

@@ -268,11 +268,6 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=40, help="HTTP rounds (one request of each kind per round)")
     ap.add_argument("--reps", type=int, default=3, help="lassos of each size in Chromium")
     ap.add_argument("--no-browser", action="store_true")
-    ap.add_argument(
-        "--drop-selection-relayout",
-        action="store_true",
-        help="diagnosis: drop plotly's selections-only relayout event in the page before the lassos",
-    )
     ap.add_argument("--out", default=None, help="also write the results (JSON) to this file")
     ap.add_argument("--note", default="")
     a = ap.parse_args()
@@ -333,7 +328,7 @@ def main() -> int:
         br = {}
         if not a.no_browser:
             print("browser...", flush=True)
-            br = browser(base, view.n, a.reps, a.drop_selection_relayout)
+            br = browser(base, view.n, a.reps)
         rss_after = rss_mb(srv.pid)
     finally:
         srv.terminate()
@@ -348,10 +343,10 @@ def main() -> int:
     return 0
 
 
-def browser(base, n_points, reps, drop=False):
+def browser(base, n_points, reps):
     from algebra_browser import bench_browser
 
-    return bench_browser(base, lasso_points=min(LASSO, n_points // 2), reps=reps, drop_selection_relayout=drop)
+    return bench_browser(base, lasso_points=min(LASSO, n_points // 2), reps=reps)
 
 
 def results(a, cfg, view, served, series, sizes, parts, inproc, br, rss_loaded, rss_after, n_lasso):
@@ -429,28 +424,41 @@ def results(a, cfg, view, served, series, sizes, parts, inproc, br, rss_loaded, 
                 "ratio": None,
                 "target": "the gallery is drawn",
                 "pass": as_is["gallery_dom_ms"] is not None,
-                "note": br["workaround"],
             }
         )
         failed = sum(r["gallery_dom_ms"] is None for r in br["lasso"] + br["lasso_small"])
-        big = [r["gallery_dom_ms"] for r in br["lasso"] if r["gallery_dom_ms"] is not None] or [float("nan")]
-        small = [r["gallery_dom_ms"] for r in br["lasso_small"] if r["gallery_dom_ms"] is not None] or [float("nan")]
+        ok_big = [r for r in br["lasso"] if r["gallery_dom_ms"] is not None]
+        ok_small = [r for r in br["lasso_small"] if r["gallery_dom_ms"] is not None]
         counts = [r.get("count") or 0 for r in br["lasso"]]
-        out["browser_rows"].append(
-            {
-                "measure": f"lasso of ~{n_lasso:,} points (selected {', '.join(f'{c:,}' for c in counts)}) "
-                "-> first gallery page in the DOM, from mouseup (Chromium)",
-                "value": float(np.median(big)),
-                "values": big,
-                "baseline": f"lasso of ~{br['lasso_small'][0]['aimed']} points "
-                f"(selected {', '.join(str(r.get('count')) for r in br['lasso_small'])}), same page, alternated",
-                "baseline_value": float(np.median(small)),
-                "ratio": float(np.median(big)) / float(np.median(small)),
-                "target": "<= 300 ms",
-                "pass": float(np.median(big)) <= 300 and not failed,
-                "failed_lassos": failed,
-            }
-        )
+
+        def med(rows, key):
+            vals = [r[key] for r in rows if r.get(key) is not None]
+            return (float(np.median(vals)) if vals else float("nan")), vals
+
+        # "drawn": the first page's elements in the DOM, then on screen (the frame after them), then
+        # with every thumbnail of that page loaded; the target is read on the painted page
+        for key, what, target in (
+            ("gallery_dom_ms", "in the DOM", None),
+            ("gallery_painted_ms", "painted on screen", "<= 300 ms"),
+            ("thumbs_loaded_ms", "painted with its 64 thumbnails loaded (browser cache off)", None),
+        ):
+            big, vals = med(ok_big, key)
+            small, _ = med(ok_small, key)
+            out["browser_rows"].append(
+                {
+                    "measure": f"lasso of ~{n_lasso:,} points (selected {', '.join(f'{c:,}' for c in counts)}) "
+                    f"-> first gallery page {what}, from mouseup (Chromium)",
+                    "value": big,
+                    "values": vals,
+                    "baseline": f"lasso of ~{br['lasso_small'][0]['aimed']} points "
+                    f"(selected {', '.join(str(r.get('count')) for r in br['lasso_small'])}), same page, alternated",
+                    "baseline_value": small,
+                    "ratio": big / small if small else float("nan"),
+                    "target": target or "reported",
+                    "pass": (big <= 300 and not failed) if target else True,
+                    "failed_lassos": failed,
+                }
+            )
         srv = [r["server_gallery_ms"] for r in br["lasso"] if r.get("server_gallery_ms") is not None]
         if srv:
             out["browser_rows"].append(
@@ -530,8 +538,6 @@ def print_table(res):
                         f"    {c['callback'][:50]:50s} {c['start_ms']:8.1f} -> {c['end_ms']} ms "
                         f"(req {c['request_bytes']} B, resp {c['response_bytes']} B)"
                     )
-        if br.get("workaround"):
-            print("NOTE:", br["workaround"])
         print("console errors:", len(br["console_errors"]), br["console_errors"][:3])
     print(f"server RSS: {res['server_rss_mb']['loaded']:.0f} MB loaded, {res['server_rss_mb']['after']:.0f} MB after")
 
