@@ -30,7 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-CKPT = ROOT / "checkpoints" / "fashion-vae-16.pt"
+CKPT = ROOT / "latentdash" / "checkpoints" / "fashion-vae-16.pt"
 DOC = ROOT / "docs" / "benchmarks.md"
 
 

@@ -1,6 +1,6 @@
 """Encode all 70,000 Fashion-MNIST images with the default VAE: latentdash vs a plain torch loop.
 
-Run: .venv/bin/python bench/bench_encode.py [--checkpoint checkpoints/fashion-vae-16.pt] [--repeats 3]
+Run: .venv/bin/python bench/bench_encode.py [--checkpoint fashion-vae-16 (a shipped name or a path)] [--repeats 3]
 Needs the full dataset (apt-get install dataset-fashion-mnist). Prints a Markdown table row.
 """
 
@@ -10,6 +10,7 @@ import time
 import numpy as np
 import torch
 
+from latentdash.atlas.shipped import resolve_checkpoint
 from latentdash.data import load_dataset
 from latentdash.models import load_checkpoint
 
@@ -25,12 +26,12 @@ def plain_loop(net, images_u8, batch=1024):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--checkpoint", default="checkpoints/fashion-vae-16.pt")
+    ap.add_argument("--checkpoint", default="fashion-vae-16")
     ap.add_argument("--dataset", default="fashion-mnist")
     ap.add_argument("--repeats", type=int, default=3)
     a = ap.parse_args()
     ds = load_dataset(a.dataset)
-    model = load_checkpoint(a.checkpoint)
+    model = load_checkpoint(resolve_checkpoint(a.checkpoint))
     res = {"latentdash": [], "plain torch": []}
     for _ in range(a.repeats):  # interleave so both see the same machine load
         t = time.perf_counter()

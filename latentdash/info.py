@@ -43,7 +43,9 @@ def describe_checkpoint(path) -> str:
 
 
 def describe(path) -> str:
-    p = Path(path)
+    from .atlas.shipped import resolve_checkpoint
+
+    p = Path(resolve_checkpoint(path))  # a shipped checkpoint may be named: fashion-vae-16
     if not p.exists():
         raise LatentdashError(f"{p} does not exist; pass a checkpoint (.pt) or an atlas artifact")
     if p.suffix == ".pt":

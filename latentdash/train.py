@@ -46,7 +46,7 @@ def split_for_training(ds: ImageDataset, seed: int):
 
 
 def evaluate(model, train: ImageDataset, test: ImageDataset, pixel_baseline: bool = True) -> dict:
-    """Metrics recorded in each checkpoint and model card (see checkpoints/README.md)."""
+    """Metrics recorded in each checkpoint and model card (see latentdash/checkpoints/README.md)."""
     xt = test.float_images()
     zt = model.encode(xt)
     m = {"n_test": len(test), "test_mse": float(reconstruction_mse(model, xt).mean())}

@@ -1,4 +1,4 @@
-"""Write checkpoints/README.md (the model card) and a sample grid PNG per shipped checkpoint.
+"""Write latentdash/checkpoints/README.md (the model card) and a sample grid PNG per shipped checkpoint.
 
 Run after scripts/train_shipped.sh: .venv/bin/python scripts/model_card.py
 Each grid: row 1 originals (bundled test images), row 2 reconstructions, rows 3-4 prior samples.
@@ -13,13 +13,19 @@ from latentdash.data import load_dataset
 from latentdash.models import load_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
-CK = ROOT / "checkpoints"
+CK = ROOT / "latentdash" / "checkpoints"  # package data: the checkpoints travel in the wheel
 ORDER = [
     ("fashion-vae-16.pt", "Conv VAE, 16-D latent (the page's default)"),
     ("fashion-ae-16.pt", "Conv AE, 16-D latent"),
     ("fashion-vae-2.pt", "Conv VAE, 2-D latent (the latent space is the map)"),
     ("fashion-pca-16.pt", "PCA baseline, 16 components (linear)"),
 ]
+
+
+def reproduce(command: str) -> str:
+    """The recorded training command, writing where the checkpoints live now (they were trained
+    into the old top-level checkpoints/; the command is stored inside each checkpoint)."""
+    return command.replace("--out checkpoints/", "--out latentdash/checkpoints/")
 
 
 def grid(rows, scale=3):
@@ -72,7 +78,7 @@ def main():
             f"- architecture: `{info['arch']}`, config `{info['config']}`",
             f"- data: `{info['dataset']['id']}` ({info['dataset']['n_train']} train images, "
             f"fingerprint `{info['dataset']['fingerprint']}`)",
-            f"- reproduce: `{tr.get('command', '')}` (seed {tr['seed']}, torch {tr.get('torch', '?')})",
+            f"- reproduce: `{reproduce(tr.get('command', ''))}` (seed {tr['seed']}, torch {tr.get('torch', '?')})",
             "",
         ]
     parts += [

@@ -17,7 +17,7 @@ from latentdash.atlas.shipped import (
 from latentdash.fileio import file_sha256
 
 pytestmark = pytest.mark.skipif(
-    not DEFAULT_CHECKPOINT.is_file(), reason="checkpoints/fashion-vae-16.pt not trained yet"
+    not DEFAULT_CHECKPOINT.is_file(), reason="latentdash/checkpoints/fashion-vae-16.pt not trained yet"
 )
 
 

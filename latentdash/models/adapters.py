@@ -165,7 +165,11 @@ def _is_torchscript(path: Path) -> bool:
 
 
 def load_model(spec: str):
-    """Load any supported model spec as a validated LatentModel."""
+    """Load any supported model spec as a validated LatentModel (a shipped checkpoint may be
+    named: "fashion-vae-16")."""
+    from ..atlas.shipped import resolve_checkpoint
+
+    spec = resolve_checkpoint(spec)
     p = Path(spec)
     if ":" in spec and not p.exists() and not spec.startswith(("/", ".")):
         return from_factory(spec)

@@ -68,7 +68,8 @@ def read_checkpoint(path) -> dict:
     p = Path(path)
     if not p.is_file():
         raise LatentdashError(
-            f"checkpoint {p} does not exist; pass the path of a .pt file (see checkpoints/ for the shipped ones)"
+            f"checkpoint {p} does not exist; pass the path of a .pt file or the name of a shipped one "
+            f"(fashion-vae-16, fashion-ae-16, fashion-vae-2, fashion-pca-16)"
         )
     try:
         ck = torch.load(p, map_location="cpu", weights_only=True)
