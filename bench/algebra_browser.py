@@ -225,6 +225,8 @@ def bench_browser(
         b = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         ctx = b.new_context(viewport={"width": 1440, "height": 900})
         ctx.add_init_script(FETCH_LOG)
+        # the server's decoding path (issue 10's targets), not the page's own ONNX decoding
+        ctx.add_init_script("try { localStorage.setItem('latentdash.decode', 'server'); } catch (e) {}")
         pg = ctx.new_page()
         errors = []
         pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
