@@ -23,6 +23,8 @@ window.latentdashDrag = {
     const values = Array.from(thumbs, (t) => parseFloat(t.getAttribute("aria-valuenow")));
     if (!values.length || values.some((v) => !isFinite(v))) { return; }
     this.latest = {values: values, kind: this.kind, state: this.state};
+    // [decoding in the browser] ld-6-onnx.js takes the frame when it can (no request); else it is posted
+    if (window.latentdashOnnx && window.latentdashOnnx.frame(this.latest)) { this.latest = null; return; }
     if (!this.inflight) { this.send(); }
   },
   body: function (spec, p) {
@@ -32,13 +34,19 @@ window.latentdashDrag = {
       state: spec.state.map((s, k) => ({id: s.id, property: s.property, value: p.state[k]}))
     };
   },
-  send: function () {
-    const p = this.latest;
+  /* One frame: the newest positions, else (after a failure) the frame that failed, retried up to
+     RETRIES times with a short pause: a worker restarting under gunicorn, or a dropped
+     connection, costs a frame's delay and a short notice, never a broken image (the image keeps
+     its last frame until a new one arrives). */
+  RETRIES: 3, failures: 0,
+  send: function (failed) {
+    const p = this.latest || failed || null;
     const spec = window.latentdash.contract.drag;
     this.latest = null;
     if (!p || !spec) { this.inflight = false; return; }
     this.inflight = true;
     const out = spec.outputs.id;
+    let retry = null;
     fetch(spec.url, {method: "POST", headers: {"Content-Type": "application/json"},
                      body: JSON.stringify(this.body(spec, p))})
       .then((r) => {
@@ -46,10 +54,24 @@ window.latentdashDrag = {
         if (r.status !== 200) { throw new Error("HTTP " + r.status); }
         return r.json();
       })
-      .then((j) => { if (j && j.response && j.response[out]) { this.apply(j.response[out][spec.outputs.property]); } })
-      .catch((e) => window.latentdash.report("drag", "Live decoding failed (" + e.message + "); "
-                                             + "release the slider to decode on the server."))
-      .finally(() => this.send());
+      .then((j) => {
+        this.failures = 0;
+        if (j && j.response && j.response[out]) { this.apply(j.response[out][spec.outputs.property]); }
+      })
+      .catch((e) => {
+        this.failures += 1;
+        if (this.failures <= this.RETRIES) {
+          retry = p;
+          window.latentdash.report("drag", "Live decoding interrupted (" + e.message + "); retrying...");
+        } else {
+          this.failures = 0;
+          window.latentdash.report("drag", "Live decoding failed (" + e.message + "); "
+                                   + "release the slider to decode on the server.");
+        }
+      })
+      .finally(() => {
+        if (retry) { setTimeout(() => this.send(retry), 150 * this.failures); } else { this.send(); }
+      });
   },
   apply: function (d) {
     const ld = window.latentdash;

@@ -18,6 +18,7 @@ from ..errors import LatentdashError
 from ..ui import callbacks
 from ..ui.catalog import Catalog
 from ..ui.layout import build_layout
+from .api import register_api
 from .config import ServeConfig
 from .routes import marks_start, register_routes
 
@@ -112,8 +113,12 @@ def create_app(config: ServeConfig | None = None, explorers=None, progress=True)
     if not explorers:
         raise LatentdashError("no models to serve")
     catalog = Catalog(explorers, max_sliders=config.max_sliders)
+    from .jobs import setup_jobs
+
+    jobs = setup_jobs(config, catalog)  # background jobs: manager, offered models, new-view discovery
     app = LatentdashDash(
         __name__,
+        background_callback_manager=jobs.manager if jobs else None,
         assets_folder=str(ASSETS),
         title="latentdash Explorer",
         update_title=None,
@@ -128,4 +133,9 @@ def create_app(config: ServeConfig | None = None, explorers=None, progress=True)
     app.layout = build_layout(catalog, prefix=prefix)
     callbacks.register(app, catalog)
     register_routes(app.server, catalog, prefix=app.config.routes_pathname_prefix or "/")
+    register_api(app.server, catalog, config, prefix=app.config.routes_pathname_prefix or "/")
+    from . import security, user_assets
+
+    user_assets.install(app, config)  # ./assets or --assets DIR: served and linked after ours
+    security.secure(app, config)  # compression, cache lifetimes, CSP and headers, size limit
     return app

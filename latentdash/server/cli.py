@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import argparse
 import errno
+import logging
 import socket
 
-from .._cli_runner import run_cli
+from .._cli_runner import STATUS_LOGGER, run_cli
 from ..errors import LatentdashError
 from .config import ServeConfig, from_env
+
+status = logging.getLogger(STATUS_LOGGER)  # one-line notices next to "preparing ..." (stderr)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -21,8 +24,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="append",
         dest="checkpoints",
         metavar="PATH",
-        help="model to serve (repeat for several; the first is shown first). Default: the "
-        "shipped checkpoints in checkpoints/, fashion-vae-16.pt first",
+        help="model to serve: a path, or a shipped checkpoint by name (fashion-vae-16); repeat for "
+        "several, the first is shown first. Default: the four shipped checkpoints, fashion-vae-16 first",
     )
     p.add_argument("--dataset", default=None, help="dataset id (default fashion-mnist-test, bundled)")
     p.add_argument("--data-root", default=None, help="folder with dataset files")
@@ -54,6 +57,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--admin-token", default=None, help="hosted mode: background jobs need this token")
     p.add_argument("--redis-url", default=None, help="run background jobs on Celery + Redis at this URL")
+    p.add_argument(
+        "--offer",
+        action="append",
+        metavar="PATH",
+        default=None,
+        help="a checkpoint whose atlas users may build from the page (a background job; repeatable)",
+    )
     p.add_argument("--debug", action="store_true", default=None, help="Dash dev tools (local use only)")
 
 
@@ -83,6 +93,7 @@ def config_from_args(a) -> ServeConfig:
         frame_ancestors=getattr(a, "frame_ancestors", None),
         admin_token=getattr(a, "admin_token", None),
         redis_url=getattr(a, "redis_url", None),
+        offer=tuple(a.offer) if getattr(a, "offer", None) else None,
     )
 
 
@@ -111,9 +122,22 @@ def url_for(host: str, port: int) -> str:
 
 
 def serve(config: ServeConfig) -> int:
+    """Build the app once (models, atlases), then serve it: gunicorn (config.workers processes
+    forked from this one, sharing what was loaded) by default where fork exists, else waitress
+    (one process, threaded) with a one-line notice; flask (the development server) on request
+    or with --debug."""
     from .app_factory import create_app
 
     check_port(config.host, config.port)
+    kind = "flask" if config.debug else config.server
+    if kind == "gunicorn":
+        from .gunicorn_app import gunicorn_available
+
+        why_not = gunicorn_available()
+        if why_not:
+            notice = "%s; serving with waitress instead (one process, %d threads)"
+            status.warning(notice, why_not, config.server_threads)
+            kind = "waitress"
     app = create_app(config)
     url = url_for(config.host, config.port)
     print(f"latentdash Explorer running at {url}  (Ctrl+C to stop)", flush=True)
@@ -121,7 +145,12 @@ def serve(config: ServeConfig) -> int:
         import webbrowser
 
         webbrowser.open(url)
-    if config.server == "flask" or config.debug:
+    if kind == "gunicorn":
+        from .gunicorn_app import run_gunicorn
+
+        run_gunicorn(app, config)  # Ctrl-C raises KeyboardInterrupt; SIGTERM returns
+        return 0
+    if kind == "flask":
         app.run(host=config.host, port=config.port, debug=config.debug, use_reloader=False, threaded=True)
     else:
         import waitress

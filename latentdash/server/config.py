@@ -10,7 +10,13 @@ import os
 from dataclasses import dataclass
 
 from ..atlas.params import AtlasParams
-from ..atlas.shipped import CHECKPOINT_DIR, DEFAULT_CHECKPOINT, DEFAULT_DATASET, SHIPPED_CHECKPOINTS
+from ..atlas.shipped import (
+    CHECKPOINT_DIR,
+    DEFAULT_CHECKPOINT,
+    DEFAULT_DATASET,
+    SHIPPED_CHECKPOINTS,
+    resolve_checkpoint,
+)
 from ..errors import LatentdashError
 
 SERVERS = ("gunicorn", "waitress", "flask")
@@ -42,6 +48,7 @@ class ServeConfig:
     frame_ancestors: str = "'self'"  # CSP frame-ancestors: who may embed the page in a frame
     admin_token: str | None = None  # hosted mode: background jobs only for holders of this token
     redis_url: str | None = None  # Celery + Redis for background jobs (else a disk cache)
+    offer: tuple[str, ...] = ()  # more checkpoints whose atlas a background job may build (by name)
     jobs_per_hour: int = 6  # background jobs one client may start per hour
     max_upload_mb: float = 5.0  # largest request body (uploads) accepted
     open_browser: bool = False  # open the page in the default browser
@@ -70,13 +77,14 @@ class ServeConfig:
             raise LatentdashError(f"max_sliders must be 1..64, got {self.max_sliders}")
 
     def checkpoint_list(self) -> list[str]:
-        """The model specs to serve: the given ones, else the shipped checkpoints that exist."""
+        """The model specs to serve: the given ones (a shipped checkpoint may be named, e.g.
+        fashion-vae-16), else the shipped checkpoints that exist."""
         if self.checkpoints:
-            return list(self.checkpoints)
+            return [resolve_checkpoint(s) for s in self.checkpoints]
         if not DEFAULT_CHECKPOINT.is_file():
             raise LatentdashError(
-                f"the default checkpoint {DEFAULT_CHECKPOINT} is missing; "
-                f"run scripts/train_shipped.sh or pass --checkpoint PATH"
+                f"the default checkpoint {DEFAULT_CHECKPOINT} is missing (it ships in the package); "
+                f"reinstall latentdash, run scripts/train_shipped.sh in a checkout, or pass --checkpoint PATH"
             )
         return [str(CHECKPOINT_DIR / n) for n in SHIPPED_CHECKPOINTS if (CHECKPOINT_DIR / n).is_file()]
 
@@ -111,6 +119,7 @@ ENV = {  # field -> (variable, parser)
     "frame_ancestors": ("LATENTDASH_FRAME_ANCESTORS", str),
     "admin_token": ("LATENTDASH_ADMIN_TOKEN", str),
     "redis_url": ("LATENTDASH_REDIS_URL", str),
+    "offer": ("LATENTDASH_OFFER", _split),
     "jobs_per_hour": ("LATENTDASH_JOBS_PER_HOUR", int),
     "max_upload_mb": ("LATENTDASH_MAX_UPLOAD_MB", float),
     "debug": ("LATENTDASH_DEBUG", lambda v: v.lower() in ("1", "true", "yes", "on")),
