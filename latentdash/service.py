@@ -17,7 +17,7 @@ from .errors import LatentdashError
 
 
 class Explorer:
-    def __init__(self, model, atlas: Atlas, name: str = "model"):
+    def __init__(self, model, atlas: Atlas, name: str = "model", extras=None):
         d = int(model.latent_dim)
         if atlas.latents.shape[1] != d:
             raise LatentdashError(
@@ -39,6 +39,13 @@ class Explorer:
         self.map_names = list(atlas.maps)
         self._placer = Placer(atlas)
         self._pcs = latent_pcs(atlas.latents)
+        from .atlas.extras import extras_for  # plausibility, regions, topology, fit (atlas/extras.py)
+        from .plausibility import PlausibilityIndex
+
+        self.extras = extras if extras is not None else extras_for(atlas, model)
+        prior = "standard-normal" if self.kind == "vae" else None
+        ref = atlas.latents if self.extras.reference is None else self.extras.reference
+        self._plaus = PlausibilityIndex(ref, self.extras.nn_dist, prior)
 
     # ------------------------------------------------------------------ arrays
     @property
@@ -123,6 +130,77 @@ class Explorer:
             raise LatentdashError(f"k = {k} neighbours asked but the atlas has {self.n} items; use 1 <= k <= {self.n}")
         idx, dist = self._placer.neighbours(z, k)
         return idx[0].astype(np.int64), dist[0].astype(np.float32)
+
+    # ------------------------------------------------------------------ extras
+    def plausibility(self, z):
+        """How far z is from the data (latentdash/plausibility.py): for one vector [d] a dict
+        (distance, nearest, percentile, verdict, log_prior_nats for a VAE); for [n, d] a dict of
+        lists with the same keys."""
+        z = self._as_latents(z)
+        if np.ndim(z) == 2 and len(z) == 1:
+            return self._plaus.one(z[0])
+        r = self._plaus.query(z)
+        return {
+            "distance": r["distance"].tolist(),
+            "nearest": r["nearest"].tolist(),
+            "percentile": r["percentile"].tolist(),
+            "verdict": r["verdict"],
+            "log_prior_nats": None if r["log_prior"] is None else r["log_prior"].tolist(),
+        }
+
+    def plausibility_path(self, a, b, steps: int = 16, mode: str | None = None) -> dict:
+        """Plausibility of each step of the path a -> b: one mode, or {linear, spherical}."""
+        a, b = self._as_latents(a), self._as_latents(b)
+        if len(a) != 1 or len(b) != 1:
+            raise LatentdashError("an interpolation path takes two latent vectors, a and b")
+        if mode is None:
+            return self._plaus.compare_paths(a[0], b[0], steps)
+        return self._plaus.path(a[0], b[0], steps, mode)
+
+    def regions(self, map_name: str) -> dict:
+        """Semantic regions of a 2-D map (atlas/regions.py): params, clusters (id, size, centre,
+        medoid, majority, purity, name), noise fraction."""
+        name = self._check_map(map_name)
+        if self.atlas.maps[name].shape[1] != 2:
+            raise LatentdashError(f"regions are found on 2-D maps and {name} is 3-D; pick a -2d map")
+        if name not in self.extras.regions:
+            raise LatentdashError(
+                f"semantic regions of {self.name} were not computed; run `latentdash precompute` for this model"
+            )
+        return self.extras.regions[name]
+
+    def region_labels(self, map_name: str) -> np.ndarray:
+        """Cluster number of every item on a 2-D map (int32 [n], -1 = in no region)."""
+        self.regions(map_name)
+        return self.extras.region_labels[map_name]
+
+    def topology(self) -> dict:
+        """Persistent homology of the latent codes (atlas/topology.py): summary with counts and
+        reading, the H0/H1 diagrams as [[birth, death], ...] (death None = infinite)."""
+        t = self.extras.topology
+        if t is None:
+            raise LatentdashError(f"the topology of {self.name} was not computed; run `latentdash precompute`")
+
+        def rows(d):
+            return [[float(b), None if not np.isfinite(e) else float(e)] for b, e in np.asarray(d, np.float64)]
+
+        return dict(t["summary"], h0=rows(t["h0"]), h1=rows(t["h1"]), landmarks=np.asarray(t["landmarks"]).tolist())
+
+    def fit(self) -> dict:
+        """Reconstruction-error histograms of train vs test, the gap and its reading (atlas/fit.py)."""
+        if self.extras.fit is None:
+            raise LatentdashError(f"the fit diagnosis of {self.name} was not computed; run `latentdash precompute`")
+        return self.extras.fit
+
+    def split(self) -> np.ndarray | None:
+        """int8 [n]: 0 for a train-split item, 1 for a test-split one; None without a split."""
+        return self.extras.split
+
+    def error_percentile(self, i) -> float:
+        """Where item i's reconstruction error falls among the atlas's (percent <= it)."""
+        from .atlas.fit import error_percentile
+
+        return error_percentile(self.atlas.recon_error, float(self.atlas.recon_error[self._check_index(i)]))
 
     # ------------------------------------------------------------------ items
     def thumbnail(self, i) -> np.ndarray:

@@ -12,7 +12,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--checkpoint",
         required=True,
-        help="model: a latentdash checkpoint (.pt), a TorchScript file or module:function",
+        help="model: a latentdash checkpoint (.pt) or the name of a shipped one (fashion-vae-16), "
+        "a TorchScript file or module:function",
     )
     p.add_argument(
         "--dataset",
@@ -50,9 +51,11 @@ def run(a) -> int:
     from ..data import load_dataset
     from ..models import load_model
     from .build import artifact_path, atlas_key, get_or_build_atlas
+    from .shipped import resolve_checkpoint
     from .store import CorruptArtifact, load_atlas
 
     params = params_from_args(a)  # validate the cheap things before loading anything
+    a.checkpoint = resolve_checkpoint(a.checkpoint)  # a shipped checkpoint by name: fashion-vae-16
     model = load_model(a.checkpoint)
     ds = (
         load_dataset(a.dataset or "fashion-mnist-test", data_root=a.data_root)
@@ -64,8 +67,10 @@ def run(a) -> int:
     path = artifact_path(key, a.cache_dir)
     if path.exists() and not a.force:
         try:
-            load_atlas(path)
+            atlas = load_atlas(path)
             print(f"atlas up to date: {path}")
+            _extras(model, atlas, ds, a)
+            _export_onnx(model, atlas.latents, a)
             return 0
         except CorruptArtifact as e:
             print(f"warning: {e}; rebuilding", file=sys.stderr)
@@ -75,4 +80,31 @@ def run(a) -> int:
     if atlas.path is None:
         raise LatentdashError("the atlas was built but not saved; check --cache-dir")
     print(f"atlas written: {atlas.path}")
+    _extras(model, atlas, ds, a)
+    _export_onnx(model, atlas.latents, a)
     return 0
+
+
+def _extras(model, atlas, ds, a) -> None:
+    """Plausibility, semantic regions, topology and fit diagnosis next to the atlas (extras.py)."""
+    from .extras import ensure_extras
+
+    ex, made = ensure_extras(atlas, model, ds, cache_dir=a.cache_dir, force=a.force, progress=not a.quiet)
+    print(f"atlas extras {'written' if made else 'up to date'}: {ex.path}")
+
+
+def _export_onnx(model, latents, a) -> None:
+    """The decoder goes to ONNX too (decoding in the browser), keyed by the model's hash, next to
+    the atlas; a decoder that cannot be exported says why in one line and decodes on the server."""
+    from ..onnx_export import ExportRefused, find_or_export
+
+    try:
+        exp = find_or_export(model, latents, a.cache_dir, progress=None if a.quiet else _say_onnx)
+    except ExportRefused as e:
+        print(f"no ONNX decoder: {e}")
+        return
+    print(f"ONNX decoder {'written' if exp.made else 'up to date'}: {exp.path}")
+
+
+def _say_onnx(stage: str) -> None:
+    print("exporting the decoder to ONNX ..." if stage == "export" else "checking it ...", file=sys.stderr)
