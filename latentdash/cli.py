@@ -1,4 +1,4 @@
-"""Command line: `latentdash train | info | precompute | serve`.
+"""Command line: `latentdash train | info | precompute | export-onnx | serve`.
 
 Every user error is a LatentdashError: printed as one line `error: ...`, exit status 2; Ctrl-C
 prints `interrupted`, exit status 130 (see _cli_runner.py, shared with `python app.py`).
@@ -58,7 +58,7 @@ def cmd_train(a) -> int:
 
 def _add_info(sub):
     p = sub.add_parser("info", help="describe a checkpoint or an atlas artifact")
-    p.add_argument("path")
+    p.add_argument("path", help="a checkpoint (.pt), the name of a shipped one (fashion-vae-16) or an atlas (.npz)")
     p.set_defaults(func=cmd_info)
 
 
@@ -77,6 +77,14 @@ def _add_precompute(sub):
     p.set_defaults(func=cli.run)
 
 
+def _add_export_onnx(sub):
+    from . import onnx_export
+
+    p = sub.add_parser("export-onnx", help="export a model's decoder to ONNX (decoding in the browser)")
+    onnx_export.add_arguments(p)
+    p.set_defaults(func=onnx_export.run)
+
+
 def _add_serve(sub):
     from .server import cli
 
@@ -89,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="latentdash", description=__doc__.splitlines()[0])
     ap.add_argument("-v", "--verbose", action="store_true", help="log INFO messages too")
     sub = ap.add_subparsers(dest="command", required=True)
-    for add in (_add_train, _add_info, _add_precompute, _add_serve):
+    for add in (_add_train, _add_info, _add_precompute, _add_export_onnx, _add_serve):
         add(sub)
     return ap
 

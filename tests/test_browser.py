@@ -24,6 +24,8 @@ FLAGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# the server's drag path, for tests of it: decoding in the browser (ld-6-onnx.js) switched off
+SERVER_DECODING = "window.localStorage.setItem('latentdash.decode', 'server')"
 GD = "document.querySelector('.ld-graph.ld-on .js-plotly-plot')"  # the graph on show (2-D or 3-D)
 MAP_READY = f"() => {{ const gd = {GD}; return gd && gd._fullData && gd._fullData.length > 5; }}"
 IMG_READY = "() => document.getElementById('current-img').src.startsWith('data:image/png')"
@@ -164,6 +166,7 @@ def test_click_point_shows_reconstruction(page, live_server):
 
 
 def test_dragging_a_slider_decodes_while_moving(page, live_server):
+    page.add_init_script(SERVER_DECODING)  # the server's path (the browser's: test_browser_onnx.py)
     open_page(page, live_server)
     page.evaluate("""() => { window.__srcs = new Set();
         new MutationObserver(() => window.__srcs.add(document.getElementById('current-img').src))

@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from tests.test_browser import ARTIFACTS, GD, click_point, open_page, query
+from tests.test_browser import ARTIFACTS, GD, SERVER_DECODING, click_point, open_page, query
 from tests.test_browser_state import NOTE, box_select
 
 pytestmark = pytest.mark.browser
@@ -227,6 +227,7 @@ def test_dragging_the_strength_decodes_the_edit_live(page, live_server):
             else None
         ),
     )
+    page.add_init_script(SERVER_DECODING)  # the server's path (the browser's: test_browser_onnx.py)
     open_settled(page, live_server + "?dir=c7%3Ec9")
     src0 = wait_for_data_src(page, "attr-edit")
     page.wait_for_function("() => !document.getElementById('btn-attr-apply').disabled", timeout=30_000)

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from tests.test_browser import ARTIFACTS, GD, hold_and_drag_first_slider, open_page, query
+from tests.test_browser import ARTIFACTS, GD, SERVER_DECODING, hold_and_drag_first_slider, open_page, query
 
 pytestmark = pytest.mark.browser
 NOTE = "() => document.getElementById('selection-note').innerText"
@@ -77,6 +77,7 @@ def test_the_page_reads_its_ids_from_the_server(page, live_server):
 
 
 def test_a_failed_drag_request_is_shown_in_the_page(page, live_server):
+    page.add_init_script(SERVER_DECODING)  # the server's drag path (decoding in the browser posts none)
     open_page(page, live_server)
     warnings = []
     page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)

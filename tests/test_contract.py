@@ -32,6 +32,7 @@ def test_the_page_code_is_split_by_concern():
         "ld-3-map.js",
         "ld-4-drag.js",
         "ld-5-callbacks.js",
+        "ld-6-onnx.js",
     ]
 
 

@@ -16,14 +16,11 @@ a 500 logged with its traceback by the app-wide handler (routes.py).
 
 from __future__ import annotations
 
-import base64
 import io
 import json
 import logging
 import math
 import re
-import struct
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -32,7 +29,7 @@ from flask import Blueprint, Response, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.formparser import FormDataParser
 
-from .. import exports, uploads
+from .. import exports, imaging, uploads
 from ..atlas.params import parse_map_name
 from ..errors import LatentdashError
 
@@ -671,34 +668,13 @@ def h_models(ctx, view, q, body):
     return {"models": [_model_info(v) for v in ctx.catalog.views.values()]}
 
 
-def _png(u8: np.ndarray) -> bytes:
-    """uint8 [H, W] or [H, W, 3] -> PNG bytes (no filter, zlib level 1): ~50 us for 28x28, a quarter of
-    Pillow's cost (imaging.png_bytes), which matters for 256 images per request."""
-    h, w = u8.shape[:2]
-    ctype = 0 if u8.ndim == 2 else 2
-    rows = np.empty((h, 1 + u8[0].size), np.uint8)
-    rows[:, 0] = 0
-    rows[:, 1:] = u8.reshape(h, -1)
-    ihdr = struct.pack(">IIBBBBB", w, h, 8, ctype, 0, 0, 0)
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", ihdr)
-        + chunk(b"IDAT", zlib.compress(rows.tobytes(), 1))
-        + chunk(b"IEND", b"")
-    )
-
-
 def png_data_uris(x: np.ndarray, scale: int = 1) -> list[str]:
     """float [n, C, H, W] in [0, 1] -> PNG data URIs, converted to uint8 in one pass."""
     u8 = np.clip(np.nan_to_num(x, nan=0.0) * 255.0 + 0.5, 0, 255).astype(np.uint8)
     u8 = u8[:, 0] if u8.shape[1] == 1 else u8.transpose(0, 2, 3, 1)
     if scale > 1:
         u8 = np.repeat(np.repeat(u8, scale, axis=1), scale, axis=2)
-    return ["data:image/png;base64," + base64.b64encode(_png(im)).decode("ascii") for im in u8]
+    return [imaging.data_uri(imaging.encode_png(np.ascontiguousarray(im))) for im in u8]
 
 
 def h_decode(ctx, view, q, body):

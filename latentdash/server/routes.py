@@ -44,6 +44,10 @@ def register_routes(server, catalog, prefix: str = "/") -> None:
     server.add_url_rule(f"{prefix}thumb/<path:model>/<int:i>.png", "latentdash_thumb", thumb)
     server.add_url_rule(f"{prefix}thumb/<path:rest>", "latentdash_thumb_404", not_found)
     server.add_url_rule(f"{prefix}healthz", "latentdash_health", health)
+    # decoding in the browser: the ONNX decoders by model name, and onnxruntime-web (onnx_export.py)
+    from .. import onnx_export
+
+    catalog.decoders = onnx_export.register_routes(server, catalog, prefix)
 
     def on_error(e):
         """What no handler caught. HTTP errors (404, a body that is not JSON: 400) pass through.

@@ -41,7 +41,14 @@ def drag_spec(prefix: str) -> dict:
 
 
 def contract(prefix: str = "/") -> dict:
-    return {"ids": component_ids(), "prefix": prefix, "drag": drag_spec(prefix)}
+    return {"ids": component_ids(), "prefix": prefix, "drag": drag_spec(prefix), "onnx": onnx_urls(prefix)}
+
+
+def onnx_urls(prefix: str) -> dict:
+    """Where ld-6-onnx.js finds onnxruntime-web and the models' decoders (onnx_export.register_routes)."""
+    from ..onnx_export import ORT_WEB_VERSION
+
+    return {"ort": f"{prefix}ort/{ORT_WEB_VERSION}/", "meta": f"{prefix}onnx/"}
 
 
 def install(app, prefix: str = "/") -> None:

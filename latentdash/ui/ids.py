@@ -41,6 +41,7 @@ NBR = "nbr"  # pattern id type {"type": NBR, "index": point index}
 BASIS, SLIDERS, SLIDER_NOTE = "basis", "sliders", "slider-note"
 SLIDER = "zslider"  # pattern id type {"type": SLIDER, "index": k}
 CUR_IMG, BTN_RESET, BTN_RANDOM = "current-img", "btn-reset", "btn-random"
+DECODE_WHERE = "decode-where"  # "decoding: in your browser / on the server" + the switch (assets/ld-6-onnx.js)
 # interpolation
 INT_A, INT_B, BTN_SWAP = "int-a", "int-b", "btn-swap"
 STEPS, MODE = "steps", "interp-mode"

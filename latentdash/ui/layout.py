@@ -121,6 +121,14 @@ def _header(catalog, view):
             html.Div(
                 [html.Div(id=ids.MSG, role="status"), html.Div(id=ids.CLIENT_MSG, role="status")], className="ld-msg"
             ),
+            # a theme switch for the user's assets/ (the shipped projector theme shows and drives
+            # it from its own CSS/JS, in the page only); hidden when no theme is installed
+            html.Button(
+                "Projector",
+                className="ld-theme-toggle",
+                hidden=True,
+                title="Large type, high contrast (for a projector)",
+            ),
         ],
         className="ld-header",
     )
@@ -255,6 +263,8 @@ def _sliders_card():
                             [
                                 html.Button("Reset to point", id=ids.BTN_RESET, className="ld-btn"),
                                 html.Button("Random from prior", id=ids.BTN_RANDOM, className="ld-btn"),
+                                # where decoding happens + the switch, filled by assets/ld-6-onnx.js
+                                html.Div(id=ids.DECODE_WHERE, className="ld-decode"),
                             ],
                             className="ld-col",
                         ),
@@ -343,6 +353,7 @@ def _interp_card():
 
 def build_layout(catalog, prefix: str = "/"):
     from .algebra_layout import arith_card, attr_card, gallery_card, prior_card, trav_card
+    from .jobs_layout import jobs_card
     from .schema import BROWSER_STORES
 
     view = catalog.get(catalog.default)
@@ -382,6 +393,7 @@ def build_layout(catalog, prefix: str = "/"):
                             trav_card(),
                             prior_card(),
                             _interp_card(),
+                            jobs_card(catalog),
                         ],
                         className="ld-side",
                     ),
