@@ -348,6 +348,7 @@ class Decoders:
             return None
         with self.lock:
             self.exports[ex.name] = exp
+        ex.use_onnx(exp.data)  # the server's own live frames (drags) decode through it too
         log.info("%s: ONNX decoder ready (%.2f s, max diff %.2g)", ex.name, time.perf_counter() - t0, exp.max_diff)
         return exp
 

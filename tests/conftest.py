@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = Path(os.environ.get("LATENTDASH_TEST_CACHE", ROOT / ".cache" / "test-atlas"))
 N_TEST = 2000
-CHECKPOINTS = ROOT / "checkpoints"
+CHECKPOINTS = ROOT / "latentdash" / "checkpoints"
 os.environ.setdefault("LATENTDASH_CACHE", str(ROOT / ".cache" / "latentdash"))
 
 

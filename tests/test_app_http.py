@@ -120,7 +120,7 @@ def test_layout_has_every_part(client):
 
 def test_dependencies(dc):
     firsts = [d["output"] for d in dc.deps]
-    assert len(dc.deps) == 18  # + gallery, attribute, arithmetic, traversal, prior
+    assert len(dc.deps) == 18 + 4  # + gallery, attribute, arithmetic, traversal, prior; + the Jobs card's 4
     clientside = [d for d in dc.deps if d.get("clientside_function")]
     assert {d["clientside_function"]["function_name"] for d in clientside} == {
         "hover",
@@ -152,6 +152,7 @@ def test_two_apps_do_not_share_callbacks(app, explorers):
     """Two apps in one process, each with its own model, each serve only their own: the health
     check, the thumbnails, the layout's model list and the callbacks' latent vectors."""
     other = create_app(explorers=explorers[:1])
+    other.server.test_client().get("/_dash-dependencies")  # Dash adds a background job's Cancel callback here
     assert len(other.callback_map) == len(app.callback_map)
     assert other.callback_map is not app.callback_map
     a16, a2 = other, create_app(explorers=explorers[1:])
@@ -503,7 +504,7 @@ def test_a_bug_in_a_callback_is_500_with_the_traceback_logged(
     def broken_decode(z):
         raise error
 
-    monkeypatch.setattr(explorers[0], "decode", broken_decode)
+    monkeypatch.setattr(explorers[0], "decode_live", broken_decode)  # what a drag frame decodes with
     p = urlstate.split(initial)
     with caplog.at_level(logging.WARNING, logger="latentdash.server.routes"):
         status, data = dc.call(

@@ -117,7 +117,7 @@ def live_strength(values, vec, state: dict, catalog) -> dict:
         raise A.Reject("the attribute vector is not ready yet; pick a direction first")
     v = A.latent_ops.as_vector(vec.get("v"), view.d, "attribute vector")
     z = alg.apply_direction(state_z(view, state), v, values[0])
-    return {"src": _png(view.explorer.decode(z)[0])}
+    return {"src": _png(view.explorer.decode_live(z)[0])}
 
 
 # ----------------------------------------------------------------------------- arithmetic

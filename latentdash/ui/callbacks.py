@@ -362,4 +362,7 @@ def register(app, catalog) -> None:
     from . import algebra_callbacks  # it uses `shown` from here
 
     algebra_callbacks.register_algebra(app, catalog)
+    from . import jobs_callbacks
+
+    jobs_callbacks.register_jobs(app, catalog)  # no-op without a job runtime (catalog.jobs)
     register_clientside(app)

@@ -241,9 +241,26 @@ class Catalog:
         ns = {v.n for v in self.views.values()}
         # Indices (selection, endpoints) carry across models only when they index the same images.
         self.shared_index = len(ns) == 1
+        self.jobs = None  # the background-job runtime (server/jobs.py), when the app has one
+        self.discover = None  # callable: loads views that background jobs added (server/jobs.py)
 
     def get(self, name) -> ModelView | None:
-        return self.views.get(name) if isinstance(name, str) else None
+        if not isinstance(name, str):
+            return None
+        view = self.views.get(name)
+        if view is None and self.discover is not None:  # maybe a job's result another process saw
+            self.discover()
+            view = self.views.get(name)
+        return view
+
+    def add(self, view: ModelView) -> None:
+        """A view a background job made (server/jobs.py). Copy-on-write: a request iterating
+        the views never sees the dict change under it."""
+        self.views = {**self.views, view.name: view}
+        # (a job with another seed under --limit maps another subset of the images)
+        rows = [getattr(v.explorer.atlas, "index", None) for v in self.views.values()]
+        same_rows = all((r is None) == (rows[0] is None) and (r is None or np.array_equal(r, rows[0])) for r in rows)
+        self.shared_index = len({v.n for v in self.views.values()}) == 1 and same_rows
 
     @property
     def names(self) -> list[str]:

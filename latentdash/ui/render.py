@@ -318,7 +318,7 @@ def live_decode(values, state: dict, catalog) -> dict:
     if axes is None:
         raise Reject(f"unknown slider basis {state.get('basis')!r}")
     z = axes.compose(state_z(view, state), slider_values(values, axes))
-    src = imaging.png_data_uri(view.explorer.decode(z)[0])
+    src = imaging.png_data_uri(view.explorer.decode_live(z)[0])
     ops, pt, dims = [], None, None
     if state.get("map") in view.map_names:
         try:
