@@ -138,4 +138,7 @@ def create_app(config: ServeConfig | None = None, explorers=None, progress=True)
 
     user_assets.install(app, config)  # ./assets or --assets DIR: served and linked after ours
     security.secure(app, config)  # compression, cache lifetimes, CSP and headers, size limit
+    from . import fastpath
+
+    app.drag_fast_path = fastpath.install(app, catalog)  # drag frames without Dash's dispatch
     return app

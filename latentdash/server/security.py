@@ -202,6 +202,9 @@ def secure(app, config) -> None:
     if fa in ("'self'", "'none'"):  # the same for browsers that predate frame-ancestors
         fixed["X-Frame-Options"] = "SAMEORIGIN" if fa == "'self'" else "DENY"
 
+    # what every non-page response carries (server/fastpath.py answers drag frames outside Flask)
+    server.config["LATENTDASH_HEADERS"] = {"Content-Security-Policy": plain_csp, **fixed}
+
     # Flask runs after_request hooks in reverse order of registration: headers (which read the
     # page to hash its inline scripts) first, then the static cache, then flask-compress for the rest
     server.after_request(compress.after_request)

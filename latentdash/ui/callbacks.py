@@ -255,6 +255,29 @@ def register_sliders(app, catalog):
         return render.render_current(z or {}, catalog)
 
 
+def drag_frame(catalog, drag, map_part, z, rendered, attrvec) -> dict:
+    """The hot path, posted by assets/ld-4-drag.js while a slider handle moves (at most one
+    request in flight per page, newest values first): slider positions in, one small PNG and
+    the marker position out. The figure is never sent; the page moves the marker itself.
+    A bad request answers {"error": reason}, which the page shows in its message line.
+    Served by the `drag` callback below and, for a well-formed request, by the same function
+    without Dash's dispatch (server/fastpath.py)."""
+    state = urlstate.merge(map_part, z)
+    kind = drag.get("kind", "z") if isinstance(drag, dict) else "z"
+    try:
+        values = drag.get("values") if isinstance(drag, dict) else None
+        if kind == "strength":  # the attribute-strength slider: one image, no marker
+            return {**algebra_render.live_strength(values, attrvec, state, catalog), "kind": kind}
+        r = render.live_decode(values, state, catalog)
+    except LatentdashError as e:
+        log.warning("%s drag: %s", kind, e)
+        what = "attribute edit" if kind == "strength" else "slider vector"
+        return {"error": f"Could not decode the {what}: {e}"}
+    key = render.map_key(state.get("model"), state)
+    on_show = isinstance(rendered, dict) and rendered.get("key") == key
+    return {"src": r["src"], "key": key, "pt": r["pt"] if on_show else None}
+
+
 def register_drag(app, catalog):
     @app.callback(
         Output(*contract.DRAG_OUTPUT),
@@ -263,24 +286,7 @@ def register_drag(app, catalog):
         prevent_initial_call=True,
     )
     def drag(drag, map_part, z, rendered, attrvec):
-        """The hot path, posted by assets/ld-4-drag.js while a slider handle moves (at most one
-        request in flight per page, newest values first): slider positions in, one small PNG and
-        the marker position out. The figure is never sent; the page moves the marker itself.
-        A bad request answers {"error": reason}, which the page shows in its message line."""
-        state = urlstate.merge(map_part, z)
-        kind = drag.get("kind", "z") if isinstance(drag, dict) else "z"
-        try:
-            values = drag.get("values") if isinstance(drag, dict) else None
-            if kind == "strength":  # the attribute-strength slider: one image, no marker
-                return {**algebra_render.live_strength(values, attrvec, state, catalog), "kind": kind}
-            r = render.live_decode(values, state, catalog)
-        except LatentdashError as e:
-            log.warning("%s drag: %s", kind, e)
-            what = "attribute edit" if kind == "strength" else "slider vector"
-            return {"error": f"Could not decode the {what}: {e}"}
-        key = render.map_key(state.get("model"), state)
-        on_show = isinstance(rendered, dict) and rendered.get("key") == key
-        return {"src": r["src"], "key": key, "pt": r["pt"] if on_show else None}
+        return drag_frame(catalog, drag, map_part, z, rendered, attrvec)
 
 
 def register_interp(app, catalog):
