@@ -54,6 +54,12 @@ def test_page_loads_the_patched_bundle(page, live_server):
     assert resp.value.status == 200
     body = resp.value.body()
     assert hashlib.sha256(body).hexdigest() == recorded_sha256()
+    # (c) under its fingerprint (the bundle's own hash), so browsers keep it for a year
+    from latentdash.ui.contract import plotly_version
+
+    assert urlparse(resp.value.url).query == f"m={plotly_version()}"
+    assert plotly_version() == hashlib.sha256(body).hexdigest()[:16]
+    assert "immutable" in resp.value.headers["cache-control"]
     version = page.evaluate("() => window.Plotly.version")
     assert body.startswith(f"/**\n* plotly.js (latentdash - minified) v{version}\n".encode())
     # (c) the patches are in it: quick 3-D clicks (property names survive minification), and the

@@ -7,7 +7,9 @@
 (function () {
   const me = document.currentScript && document.currentScript.src;
   if (!me) { return; }
-  const url = new URL("vendor/plotly-latentdash.min.js", me).href;
+  // ?m=<the bundle's hash> (ui/contract.py): a fingerprinted URL, cached by the browser for a year
+  const v = (window.latentdash && window.latentdash.contract && window.latentdash.contract.plotly) || "0";
+  const url = new URL("vendor/plotly-latentdash.min.js?m=" + encodeURIComponent(v), me).href;
   Object.defineProperty(window, "_dashPlotlyJSURL", {configurable: true, get: () => url, set: () => {}});
   // Draw every figure at its graph box's size straight away: plotly otherwise draws at a default
   // 700x450 when the graph mounts before its box is laid out, and dcc.Graph's resize then redraws

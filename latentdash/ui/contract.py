@@ -6,9 +6,14 @@ The JavaScript reads ids from it and never spells one; tests/test_contract.py ch
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
+from pathlib import Path
 
 from . import ids
+
+PLOTLY_BUNDLE = Path(__file__).resolve().parents[1] / "assets" / "vendor" / "plotly-latentdash.min.js"
 
 CONTRACT_TAG_ID = "latentdash-contract"
 # The drag callback (callbacks.register_drag): the loop in ld-4-drag.js posts its input and state
@@ -41,7 +46,23 @@ def drag_spec(prefix: str) -> dict:
 
 
 def contract(prefix: str = "/") -> dict:
-    return {"ids": component_ids(), "prefix": prefix, "drag": drag_spec(prefix), "onnx": onnx_urls(prefix)}
+    return {
+        "ids": component_ids(),
+        "prefix": prefix,
+        "drag": drag_spec(prefix),
+        "onnx": onnx_urls(prefix),
+        "plotly": plotly_version(),
+    }
+
+
+@functools.cache
+def plotly_version() -> str:
+    """The plotly bundle's fingerprint: ld-2-plotly.js loads `vendor/...min.js?m=<it>`, which the
+    server may then let browsers cache for a year (server/security.py: `?m=` is fingerprinted)."""
+    try:
+        return hashlib.sha256(PLOTLY_BUNDLE.read_bytes()).hexdigest()[:16]
+    except OSError:
+        return "0"
 
 
 def onnx_urls(prefix: str) -> dict:
