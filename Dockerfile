@@ -28,6 +28,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 COPY scripts/install_wheel.sh /tmp/dist/install_wheel.sh
 COPY --from=builder /dist/ /tmp/dist/
+# the shipped example of a user theme (top-level assets/: the projector theme), served after ours
+COPY assets /srv/latentdash/assets
 RUN TORCH_INDEX_URL="$TORCH_INDEX_URL" bash /tmp/dist/install_wheel.sh /tmp/dist/latentdash-*.whl /opt/latentdash \
     && rm -rf /tmp/dist \
     && useradd --no-log-init --create-home --uid 10001 --user-group latentdash \
@@ -55,7 +57,7 @@ ENV LATENTDASH_CHECKPOINTS="" \
     LATENTDASH_SERVER=gunicorn \
     LATENTDASH_SERVER_THREADS=8 \
     LATENTDASH_WORKERS=0 \
-    LATENTDASH_ASSETS="" \
+    LATENTDASH_ASSETS=/srv/latentdash/assets \
     LATENTDASH_FRAME_ANCESTORS="'self'" \
     LATENTDASH_REDIS_URL="" \
     LATENTDASH_OFFER="" \

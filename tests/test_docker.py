@@ -148,11 +148,15 @@ def test_every_setting_is_an_environment_variable_with_its_default():
     # the secret is documented, never baked into the image
     assert "LATENTDASH_ADMIN_TOKEN" not in env
     # the ENV lines are the real defaults (empty = the built-in default), except where a container
-    # needs another value: listen on every interface, and the cache on the image's volume
+    # needs another value: listen on every interface, the cache on the image's volume, and the
+    # shipped projector theme (top-level assets/, copied into the image) as the user's assets
     set_here = {k for k in env if k.startswith("LATENTDASH_")}
     assert set_here == {var for var, _ in config.ENV.values()} - {"LATENTDASH_ADMIN_TOKEN"}
     image = config.from_env({k: v for k, v in env.items() if k in set_here})
-    assert image == config.ServeConfig(host="0.0.0.0", cache_dir=env["LATENTDASH_CACHE"])
+    assets = env["LATENTDASH_ASSETS"]
+    assert image == config.ServeConfig(host="0.0.0.0", cache_dir=env["LATENTDASH_CACHE"], assets_dir=assets)
+    copies = [a.split() for s in stages() for k, a in s if k == "COPY" and not a.startswith("--from")]
+    assert ["assets", assets] in copies and (ROOT / "assets" / "projector.css").is_file()
 
 
 def test_healthcheck_asks_healthz_with_python_only():

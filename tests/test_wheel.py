@@ -271,7 +271,11 @@ def server(venv, outside):
     port, cache = free_port(), outside / "serve-cache"
     cache.mkdir()
     image = {k: v for k, v in runtime_env().items() if k.startswith("LATENTDASH_")}
-    env = clean_env(**{**image, "LATENTDASH_CACHE": str(cache), "LATENTDASH_HOST": "127.0.0.1"})
+    theme = outside / "image-assets"  # the image's COPY of the top-level assets/ (the projector theme)
+    shutil.copytree(ROOT / "assets", theme)
+    env = clean_env(
+        **{**image, "LATENTDASH_CACHE": str(cache), "LATENTDASH_HOST": "127.0.0.1", "LATENTDASH_ASSETS": str(theme)}
+    )
     cmd = [str(venv / "bin" / exec_form("CMD")[0]), *exec_form("CMD")[1:], "--port", str(port)]
     proc = subprocess.Popen(cmd, cwd=outside, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)  # fmt: skip
@@ -337,6 +341,9 @@ def test_serve_starts_on_the_shipped_models_and_builds_nothing(server):
     assert health == {"status": "ok", "models": dict.fromkeys(SHIPPED_NAMES, 10_000)}
     page = requests.get(server["url"] + "/", timeout=30)
     assert page.status_code == 200 and "latentdash" in page.text and "ld-4-drag.js" in page.text
+    # the image's user assets: the projector theme, linked after the package's own stylesheet
+    assert "user-assets/projector.css" in page.text
+    assert page.text.index("style.css") < page.text.index("user-assets/projector.css")
 
 
 class _Http:
