@@ -47,7 +47,13 @@ def watch_img(page):
           .observe(document.getElementById('current-img'), {attributes: true, attributeFilter: ['src']}); }""")
 
 
+def approach_sliders(page) -> None:
+    """The runtime and the decoder are fetched when a slider is first approached (ld-6-onnx.js)."""
+    page.hover(".ld-sliders")
+
+
 def wait_where(page, where: str) -> None:
+    approach_sliders(page)
     page.wait_for_function(f"() => ({WHERE})() === '{where}'", timeout=90_000)
 
 
@@ -143,6 +149,7 @@ def test_without_webassembly_the_server_decodes(page, live_server):
     open_page(page, live_server)
     page.wait_for_function("() => window.latentdashOnnx.started", timeout=30_000)
     wait_where(page, "server")
+    page.wait_for_function("() => window.latentdashOnnx.fetching", timeout=30_000)  # it did try
     assert page.evaluate(TEXT) == "decoding: on the server"
     watch_img(page)
     hold_and_drag_first_slider(page, 12)
@@ -165,6 +172,7 @@ def test_a_corrupt_onnx_file_falls_back_to_the_server(page, live_server):
     posts = drag_posts(page)
     open_page(page, live_server)
     page.wait_for_function("() => window.latentdashOnnx.started", timeout=30_000)
+    approach_sliders(page)
     page.wait_for_function(
         "() => { const m = window.latentdashDecoder.models['pca-16']; return m && m.failed; }", timeout=90_000
     )
@@ -227,6 +235,7 @@ def test_a_model_without_an_export_decodes_on_the_server(page, generator_server)
         lambda m: warned.append(m.text) if m.type == "warning" and "decodes on the server" in m.text else None,
     )
     open_page(page, generator_server)
+    approach_sliders(page)
     page.wait_for_function(
         "() => { const m = window.latentdashDecoder.models['rgb-gen']; return m && m.failed; }", timeout=90_000
     )

@@ -171,8 +171,19 @@ window.latentdashOnnx = {
       if (box && !box.__ldBuilt) { this.indicator(); }
     }, 1000);
     if (this.forced) { return; }   // nothing to fetch until the switch goes back (force)
-    this.fetchRuntime();
+    // fetched when a slider is first approached (pointer over it, focus, touch), so that a visit
+    // that only looks at the map transfers ~1 MB and not the ~4 MB of runtime + decoder; until it
+    // is ready (~1-2 s) the server decodes
+    this.show("server", "loads when you first use a slider");
+    const evs = ["pointerover", "pointerdown", "focusin"];
+    const want = (e) => {
+      if (!e.target || !e.target.closest || !e.target.closest(this.SLIDERS)) { return; }
+      evs.forEach((t) => document.removeEventListener(t, want, true));
+      this.fetchRuntime();
+    };
+    evs.forEach((t) => document.addEventListener(t, want, true));
   },
+  SLIDERS: ".ld-sliders, .ld-strength",
   fetchRuntime: function () {
     if (this.fetching) { return; }
     this.fetching = true;
