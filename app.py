@@ -22,7 +22,7 @@ if __name__ == "__main__":
 
 from latentdash.server.app_factory import create_app  # noqa: E402
 from latentdash.server.config import from_env  # noqa: E402
-from latentdash.server.gunicorn_app import exit_workers_fast, require_atlases, under_gunicorn  # noqa: E402
+from latentdash.server.gunicorn_app import exit_workers_fast, require_atlases, under_gunicorn, warm_up  # noqa: E402
 
 if under_gunicorn():
     from latentdash._cli_runner import setup_logging
@@ -33,6 +33,7 @@ if under_gunicorn():
         config = from_env()
         require_atlases(config)
         app = create_app(config)
+        warm_up(app)  # with --preload: once, before the workers fork (gunicorn_app.warm_up)
     except LatentdashError as e:
         print(f"error: {e}", file=sys.stderr, flush=True)
         sys.exit(3)  # gunicorn's "worker failed to boot": the master stops instead of respawning

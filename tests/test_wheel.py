@@ -238,7 +238,8 @@ def test_precompute_and_train_run_from_the_wheel(venv, outside):
         "--limit", "300", "--cache-dir", "atlases", "--quiet", cwd=work,
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
-    (written,) = [Path(ln.removeprefix("atlas written: ")) for ln in r.stdout.splitlines() if ln.startswith("atlas ")]
+    lines = r.stdout.splitlines()
+    (written,) = [Path(ln.removeprefix("atlas written: ")) for ln in lines if ln.startswith("atlas written: ")]
     assert (work / written).is_file() and (work / "atlases") in (work / written).parents
     from latentdash.atlas.store import load_atlas
 

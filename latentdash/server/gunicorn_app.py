@@ -175,6 +175,7 @@ def run_gunicorn(app, config) -> None:
     # everything the master allocated so far (models, atlases, layout) is moved out of the cyclic
     # GC's generations: a collection in a worker then never writes to those objects' headers,
     # which would copy their pages into the worker (gunicorn's and CPython's advice for preforking)
+    warm_up(app)
     gc.collect()
     gc.freeze()
     log.info("gunicorn: %d workers x %d threads on %s", options["workers"], options["threads"], options["bind"][0])
@@ -188,6 +189,20 @@ def run_gunicorn(app, config) -> None:
         return
     if Arb.interrupted:
         raise KeyboardInterrupt
+
+
+def warm_up(app) -> None:
+    """Render the page once in this process before forking. Dash fills its registry of the
+    script paths it may serve (`registered_paths`) while it renders the index, and refuses (500)
+    a script it has not registered. A worker that has not rendered the page yet, asked for a script
+    by a page another worker rendered, served 500s (or, racing its own first render in another
+    thread, some of them): the page then stayed at "Loading..." (tests/test_faults.py, 1 run in 3).
+    Rendered in the master, every worker starts with the full registry (and Dash's first-request
+    setup already done)."""
+    prefix = app.config.routes_pathname_prefix or "/"
+    r = app.server.test_client().get(prefix, headers={"Accept-Encoding": "identity"})
+    if r.status_code != 200:
+        raise LatentdashError(f"the page did not render before the workers started (HTTP {r.status_code})")
 
 
 # --------------------------------------------------------------------------- gunicorn app:server
