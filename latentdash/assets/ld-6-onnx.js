@@ -184,6 +184,12 @@ window.latentdashOnnx = {
     evs.forEach((t) => document.addEventListener(t, want, true));
   },
   SLIDERS: ".ld-sliders, .ld-strength",
+  /* the latents for placing the marker on t-SNE/UMAP maps did not load: the image is still decoded
+     here, the marker of those maps waits for the release (one console line, one short message) */
+  latentsFailed: function (e) {
+    this.say("the map marker follows on release only: " + (e && e.message ? e.message : e));
+    window.latentdash.report("onnx", "The marker on this map follows the sliders on release only.");
+  },
   fetchRuntime: function () {
     if (this.fetching) { return; }
     this.fetching = true;
@@ -211,7 +217,7 @@ window.latentdashOnnx = {
     E.model(name, this.urls().meta + encodeURIComponent(name) + ".json", this.urls().ort).then((m) => {
       if (this.model === name) { this.show("browser", ""); }
       // t-SNE/UMAP markers need the dataset's latents: fetched now, once
-      if (m.meta && Object.values(m.meta.maps).some((mp) => mp.kind === "knn")) { E.latents(m).catch(() => {}); }
+      if (m.meta && Object.values(m.meta.maps).some((mp) => mp.kind === "knn")) { E.latents(m).catch((e) => this.latentsFailed(e)); }
     }, (e) => {
       E.models[name].why = e.message;
       this.say(name + " decodes on the server: " + e.message);
@@ -314,7 +320,7 @@ window.latentdashOnnx = {
     const gd = ld.graphDiv(dims === 3 ? ids.GRAPH3 : ids.GRAPH);
     if (!gd || !gd.layout || String(gd.layout.uirevision) !== key) { return; }
     const E = window.latentdashDecoder;
-    if (m.meta.maps[map.map].kind === "knn" && !m.latents) { E.latents(m).catch(() => {}); return; }
+    if (m.meta.maps[map.map].kind === "knn" && !m.latents) { E.latents(m).catch((e) => this.latentsFailed(e)); return; }
     const pt = E.place(m, map.map, z, () => this.coords(m, gd, key, dims));
     if (!pt) { return; }
     if (dims === 3) { window.latentdashMarker.restyle3d(gd, pt); return; }
