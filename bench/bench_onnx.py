@@ -31,20 +31,10 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from explorer_browser import CHROMIUM, FLAGS, GD, MAP_DRAWN  # noqa: E402, F401  (bench/, next to this file)
+
 from latentdash import onnx_export as ox  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-GD = "document.querySelector('.ld-graph.ld-on .js-plotly-plot')"
-MAP_DRAWN = f"() => {{ const gd = {GD}; return gd && gd._fullData && gd._fullData.length > 5 && gd._fullData[0].x; }}"
 SLIDERS = "() => document.querySelectorAll('.ld-sliders [role=slider]').length > 0"
 IN_BROWSER = "() => { const b = document.getElementById('decode-where'); return b && b.dataset.where === 'browser'; }"
 FORCE_SERVER = "window.localStorage.setItem('latentdash.decode', 'server')"

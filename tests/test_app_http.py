@@ -567,32 +567,14 @@ def test_serve_runs_waitress_end_to_end(pca_checkpoint):
     """`latentdash serve` as a user starts it: prints the URL, serves the page, the health check
     and the slider callback over real HTTP; a bad --server value is one line and exit 2."""
     import subprocess
-    import sys
 
     import requests
 
-    from .conftest import CACHE
     from .dashclient import DashClient
+    from .test_server import free_port, serve_cmd
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    cmd = [
-        sys.executable,
-        "-m",
-        "latentdash.cli",
-        "serve",
-        "--checkpoint",
-        str(pca_checkpoint),
-        "--methods",
-        "pca",
-        "--limit",
-        "2000",
-        "--cache-dir",
-        str(CACHE),
-        "--port",
-        str(port),
-    ]
+    port = free_port()
+    cmd = serve_cmd(pca_checkpoint, port)
     bad = subprocess.run(cmd + ["--server", "nginx"], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "nginx" in bad.stderr
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
