@@ -1,4 +1,4 @@
-"""Command line: `latentdash train | info | precompute | export-onnx | serve`.
+"""Command line: `latentdash train | info | precompute | export-onnx | export-static | serve`.
 
 Every user error is a LatentdashError: printed as one line `error: ...`, exit status 2; Ctrl-C
 prints `interrupted`, exit status 130 (see _cli_runner.py, shared with `python app.py`).
@@ -85,6 +85,14 @@ def _add_export_onnx(sub):
     p.set_defaults(func=onnx_export.run)
 
 
+def _add_export_static(sub):
+    from . import export_static
+
+    p = sub.add_parser("export-static", help="write a static demo folder (no server: any static host)")
+    export_static.add_arguments(p)
+    p.set_defaults(func=export_static.run)
+
+
 def _add_serve(sub):
     from .server import cli
 
@@ -97,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="latentdash", description=__doc__.splitlines()[0])
     ap.add_argument("-v", "--verbose", action="store_true", help="log INFO messages too")
     sub = ap.add_subparsers(dest="command", required=True)
-    for add in (_add_train, _add_info, _add_precompute, _add_export_onnx, _add_serve):
+    for add in (_add_train, _add_info, _add_precompute, _add_export_onnx, _add_export_static, _add_serve):
         add(sub)
     return ap
 

@@ -28,13 +28,16 @@ HAS_PARAM_STRENGTH = "() => new URLSearchParams(location.search).has('strength')
 
 
 def drag_posts(page) -> list:
-    """The drag callback's requests (the server's decode of a slider frame) this page makes."""
+    """The drag callback's requests (the server's decode of a slider frame) this page makes; not
+    the plausibility-only frames (kind "plaus", no image: assets/ld-7-plaus.js)."""
     out = []
     page.on(
         "request",
         lambda r: (
             out.append(json.loads(r.post_data))
-            if "_dash-update-component" in r.url and "st-dragout" in (r.post_data or "")
+            if "_dash-update-component" in r.url
+            and "st-dragout" in (r.post_data or "")
+            and '"kind":"plaus"' not in r.post_data
             else None
         ),
     )

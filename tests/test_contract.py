@@ -33,6 +33,10 @@ def test_the_page_code_is_split_by_concern():
         "ld-4-drag.js",
         "ld-5-callbacks.js",
         "ld-6-onnx.js",
+        "ld-7-grids.js",
+        "ld-7-plaus.js",
+        "ld-8-anywhere.js",
+        "ld-9-draw.js",
     ]
 
 

@@ -30,7 +30,8 @@ window.latentdashDrag = {
   body: function (spec, p) {
     return {
       output: spec.output, outputs: spec.outputs, changedPropIds: spec.changedPropIds,
-      inputs: [Object.assign({}, spec.inputs[0], {value: {values: p.values, kind: p.kind}})],
+      inputs: [Object.assign({}, spec.inputs[0], {value: Object.assign({values: p.values, kind: p.kind},
+        window.latentdashPlaus && window.latentdashPlaus.off ? {plaus: false} : {})})],
       state: spec.state.map((s, k) => ({id: s.id, property: s.property, value: p.state[k]}))
     };
   },
@@ -81,6 +82,7 @@ window.latentdashDrag = {
     const img = document.getElementById(d.kind === "strength" ? ld.ids.ATTR_EDIT : ld.ids.CUR_IMG);
     if (img) { img.src = d.src; }
     if (d.kind === "strength") { return; }
+    if (window.latentdashPlaus) { window.latentdashPlaus.live(d.plaus); }   // ld-7-plaus.js
     const gd = ld.graphDiv(d.pt && d.pt.length === 3 ? ld.ids.GRAPH3 : ld.ids.GRAPH);
     if (!gd || !d.pt || !gd.layout || String(gd.layout.uirevision) !== d.key) { return; }
     if (d.pt.length === 3) { window.latentdashMarker.restyle3d(gd, d.pt); return; }

@@ -276,6 +276,7 @@ window.latentdashOnnx = {
       this.frames += 1;
       this.drawnAt = this.now();   // this animation frame has its image; the next decode waits for the next one
       if (p.kind === "z") { this.marker(m, p, z); }
+      if (window.latentdashPlaus) { window.latentdashPlaus.follow(p); }   // its plausibility (ld-7-plaus.js)
     }).catch((e) => {
       m.failed = true;
       m.why = "its decoder failed in the browser (" + e.message + ")";
@@ -383,6 +384,7 @@ window.latentdashOnnx = {
 
 /* the hooks: start once the first map is drawn (ld-2-plotly.js), and follow the drag context */
 (function () {
+  if (!window.latentdash) { return; }   // a page without the Dash app (the static demo) uses latentdashDecoder only
   const O = window.latentdashOnnx, FD = window.latentdashFirstDraw;
   if (FD) {
     const mark = FD.mark;

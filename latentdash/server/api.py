@@ -34,6 +34,7 @@ from werkzeug.formparser import FormDataParser
 from .. import exports, imaging, uploads
 from ..atlas.params import parse_map_name
 from ..errors import LatentdashError
+from .api_exports import export_ops
 from .api_extras import extras_ops
 from .api_schema import (
     COORDS,
@@ -307,6 +308,7 @@ def operations(catalog, max_upload_mb: float) -> list[Op]:
             errors=(404, 405),
         ),
         *extras_ops(model, flat, z0),
+        *export_ops(model, first),
     ]
 
 
@@ -470,12 +472,14 @@ def _parse_query(op: Op) -> dict:
         try:
             if t == "integer":
                 v = int(raw)
+            elif t == "number":
+                v = float(raw)
             elif t == "array":
                 v = [float(s) for s in raw.split(",")] if raw.strip() else []
             else:
                 v = raw
         except ValueError:
-            what = "an integer" if t == "integer" else "comma-separated numbers"
+            what = {"integer": "an integer", "number": "a number"}.get(t, "comma-separated numbers")
             raise ApiError(400, f"query parameter {p.name}={_short(raw)} must be {what}") from None
         if t == "array" and not all(math.isfinite(x) for x in v):
             raise ApiError(400, f"query parameter {p.name} contains NaN or infinite values; pass finite numbers")

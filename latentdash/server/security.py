@@ -178,6 +178,14 @@ def secure(app, config) -> None:
     server.debug = bool(config.debug)
     server.config["MAX_CONTENT_LENGTH"] = int(float(config.max_upload_mb) * 1024 * 1024)
     server.config["MAX_FORM_MEMORY_SIZE"] = server.config["MAX_CONTENT_LENGTH"]
+    # the page's image upload reaches Dash as a base64 data URL in a JSON body: 4/3 of the file
+    # (ui/upload_callbacks.py checks the file itself against the limit)
+    dash_allowance = int(server.config["MAX_CONTENT_LENGTH"] * 4 / 3) + 1024 * 1024
+
+    @server.before_request
+    def upload_allowance():
+        if request.path.endswith("/_dash-update-component"):
+            request.max_content_length = dash_allowance
     server.config.update(
         COMPRESS_MIMETYPES=MIMETYPES,
         COMPRESS_ALGORITHM=["br", "gzip"],

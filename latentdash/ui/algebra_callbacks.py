@@ -8,8 +8,9 @@ from dash import Input, Output, ctx
 from dash.exceptions import PreventUpdate
 
 from . import algebra_layout as alay
-from . import algebra_render, ids, layout, urlstate
+from . import algebra_render, grids, ids, layout, urlstate
 from .callbacks import shown
+from .handlers import view_of
 
 
 def register_algebra(app, catalog):
@@ -64,24 +65,33 @@ def register_algebra(app, catalog):
     # fmt: off
     @app.callback(Output(ids.TRAV_GRID, "children"), Output(ids.TRAV_NOTE, "children"),
                   Input(ids.ST_TRAV, "data"), Input(ids.ST_Z, "data"), Input(ids.ST_ATTR, "data"),
-                  Input(ids.ST_SELECTION, "data"), prevent_initial_call=True)
+                  Input(ids.ST_SELECTION, "data"), Input(ids.ST_DECODE, "data"), prevent_initial_call=True)
     # fmt: on
     @shown("traversal grid", 2)
-    def draw_trav(trav, z, attr, selection):
+    def draw_trav(trav, z, attr, selection, decode):
         if not (trav or {}).get("ton") and f"{ids.ST_TRAV}.data" not in ctx.triggered_prop_ids:
             raise PreventUpdate  # off: nothing to redraw when the vector changes
         if only_fired(ids.ST_SELECTION, ids.ST_ATTR) and (trav or {}).get("trows") != "attr":
             raise PreventUpdate  # only attribute rows depend on the direction, selection and groups
-        r = algebra_render.render_trav(urlstate.merge(selection, attr, z, trav), catalog)
+        state = urlstate.merge(selection, attr, z, trav)
+        model = view_of(catalog, state).name  # the page may decode its cells (ui/grids.py)
+        if grids.skip_for(decode, model):
+            raise PreventUpdate
+        r = algebra_render.render_trav(state, catalog, grids.decodes_here(decode, model))
         return alay.trav_grid(r), alay.trav_note(r)
 
     # fmt: off
     @app.callback(Output(ids.PRIOR_GRID, "children"), Output(ids.PRIOR_NOTE, "children"),
-                  Output(ids.BTN_PRIOR_ROLL, "disabled"), Input(ids.ST_PRIOR, "data"), prevent_initial_call=True)
+                  Output(ids.BTN_PRIOR_ROLL, "disabled"), Input(ids.ST_PRIOR, "data"), Input(ids.ST_DECODE, "data"),
+                  prevent_initial_call=True)
     # fmt: on
     @shown("prior samples", 3)
-    def draw_prior(prior):
-        r = algebra_render.render_prior(prior or {"model": catalog.default}, catalog)
+    def draw_prior(prior, decode):
+        state = prior or {"model": catalog.default}
+        model = view_of(catalog, state).name  # the page may decode its samples (ui/grids.py)
+        if grids.skip_for(decode, model) or (grids.only_decode_fired() and not state.get("pon")):
+            raise PreventUpdate
+        r = algebra_render.render_prior(state, catalog, grids.decodes_here(decode, model))
         if not r["available"]:
             return [], "This model is an autoencoder: it has no prior to sample.", True
         if not r["on"]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dash import dcc, html
 
 from .. import algebra as alg
-from . import ids
+from . import export_links, grids, ids
 from .layout import BLANK, _card, _labelled, _radio, _thumb_button
 from .schema import DEFAULT_PRIOR, DEFAULT_TRAV
 
@@ -123,6 +123,7 @@ def attr_card():
             className="ld-row ld-wrap",
         ),
         html.P(id=ids.ATTR_NOTE, className="ld-hint"),
+        export_links.attr_downloads(),
         html.Div(
             [
                 html.Figure(
@@ -233,6 +234,7 @@ def trav_card():
             className="ld-row ld-wrap",
         ),
         html.P(id=ids.TRAV_NOTE, className="ld-hint"),
+        export_links.trav_downloads(),
         dcc.Loading(html.Div(id=ids.TRAV_GRID, className="ld-trav"), delay_show=400, type="dot"),
         cls="ld-trav-card",
     )
@@ -281,6 +283,7 @@ def prior_card():
             className="ld-row ld-wrap",
         ),
         html.P(id=ids.PRIOR_NOTE, className="ld-hint"),
+        export_links.prior_downloads(),
         html.Div(id=ids.PRIOR_GRID, className="ld-thumbs ld-prior"),
         cls="ld-prior-card",
     )
@@ -394,9 +397,10 @@ def trav_grid(r: dict) -> list:
                                   f"{row['label']} at {r['offsets'][c]:+g}\u03c3: load into the sliders")
                     for c, src in enumerate(row["cells"])
                 ]
-                + [html.Span([f"{row['score']:.3f}", html.Br(), extra.strip()] if extra else f"{row['score']:.3f}",
+                + [grids.score_cell(extra.strip()) if row["score"] is None else
+                   html.Span([f"{row['score']:.3f}", html.Br(), extra.strip()] if extra else f"{row['score']:.3f}",
                              className="ld-trav-score")],
-                className="ld-trav-row",
+                className="ld-trav-row", **grids.row_props(r, row),
             )
         )  # fmt: skip
     return rows
@@ -415,7 +419,10 @@ def trav_note(r: dict) -> str:
 
 
 def prior_cells(r: dict) -> list:
-    return [
+    from .plaus_layout import mark_cells
+
+    cells = [
         _thumb_button({"type": ids.PRIOR_CELL, "index": k}, src, f"prior sample {k + 1}: load into the sliders")
         for k, src in enumerate(r.get("samples") or [])
     ]
+    return mark_cells(cells, r.get("verdicts"))  # samples off the data get a border (ui/plaus_layout.py)

@@ -9,6 +9,7 @@ import numpy as np
 from .. import algebra as alg
 from .. import imaging
 from . import algebra as A
+from . import grids
 from .handlers import check_indices, state_z, view_of
 from .render import thumb_url
 from .schema import selection_fits_url
@@ -156,9 +157,10 @@ def render_arith(state: dict, catalog) -> dict:
 
 
 # ----------------------------------------------------------------------------- traversal
-def render_trav(state: dict, catalog) -> dict:
+def render_trav(state: dict, catalog, browser: bool = False) -> dict:
     """The traversal grid around the current vector: per row its label, score (mean absolute
-    pixel change per sigma), KL of its dimension for a VAE, and the decoded cells."""
+    pixel change per sigma), KL of its dimension for a VAE, and the decoded cells. browser: the
+    page decodes the cells, scores and orders the rows (ui/grids.py): vectors, no score yet."""
     view = view_of(catalog, state)
     if not state.get("ton"):
         return {"on": False}
@@ -167,8 +169,11 @@ def render_trav(state: dict, catalog) -> dict:
     axes = [A.row_axis(view, state, s) for s in specs]
     z = state_z(view, state)
     grid = alg.traversal(z, np.stack([u for _, u, _ in axes]), np.asarray([s for _, _, s in axes]), cols, k)
-    imgs = view.explorer.decode(grid.reshape(-1, view.d)).reshape((len(specs), cols) + view.image_shape)
-    scores = alg.row_scores(imgs, k)
+    if browser:
+        cells, scores = [grids.vector_cells(view, row) for row in grid], [None] * len(specs)
+    else:
+        imgs = view.explorer.decode(grid.reshape(-1, view.d)).reshape((len(specs), cols) + view.image_shape)
+        cells, scores = [[_png(x) for x in row] for row in imgs], alg.row_scores(imgs, k)
     rows = []
     for r, (spec, (label, _, sigma)) in enumerate(zip(specs, axes)):
         kl = float(view.kl[int(spec[3:])]) if view.kl is not None and spec.startswith("dim") else None
@@ -177,14 +182,16 @@ def render_trav(state: dict, catalog) -> dict:
                 "spec": spec,
                 "label": label,
                 "sigma": round(sigma, 4),
-                "score": round(float(scores[r]), 5),
+                "score": None if scores[r] is None else round(float(scores[r]), 5),
                 "kl": None if kl is None else round(kl, 4),
-                "cells": [_png(x) for x in imgs[r]],
+                "cells": cells[r],
             }
         )
-    if state.get("tsort"):
+    if state.get("tsort") and not browser:
         rows.sort(key=lambda row: -row["score"])
     out = {"on": True, "rows": rows, "offsets": [round(float(t), 2) for t in alg.offsets(cols, k)]}
+    if browser:  # what the page needs to score and order the rows
+        out["page"] = grids.row_attrs(cols, k, bool(state.get("tsort")))
     if view.kl is not None:
         out["kl"] = [round(float(v), 4) for v in view.kl]
         out["active"] = alg.active_units(view.kl)
@@ -193,16 +200,22 @@ def render_trav(state: dict, catalog) -> dict:
 
 
 # ----------------------------------------------------------------------------- prior
-def render_prior(state: dict, catalog) -> dict:
+def render_prior(state: dict, catalog, browser: bool = False) -> dict:
+    """browser: the page decodes the samples itself (ui/grids.py): their vectors, not PNGs."""
     view = view_of(catalog, state)
     if not view.has_prior:
         return {"on": False, "available": False}
     if not state.get("pon"):
         return {"on": False, "available": True}
     samples = A.prior_samples(view, state)
+    from .plaus_render import grid_note, step_verdicts
+
+    verdicts = step_verdicts(view, samples)  # a border on the samples off the data
     return {
         "on": True,
         "available": True,
-        "samples": [_png(x) for x in view.explorer.decode(samples)],
-        "note": f"{len(samples)} samples, seed {state.get('pseed')}, temperature {float(state.get('ptemp')):g}",
+        "samples": grids.vector_cells(view, samples) if browser else [_png(x) for x in view.explorer.decode(samples)],
+        "note": f"{len(samples)} samples, seed {state.get('pseed')}, temperature {float(state.get('ptemp')):g}"
+        + grid_note(verdicts),
+        "verdicts": verdicts,
     }

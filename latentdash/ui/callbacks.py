@@ -19,7 +19,7 @@ from dash import ALL, ClientsideFunction, Input, Output, Patch, State, ctx, html
 from dash.exceptions import PreventUpdate
 
 from ..errors import LatentdashError
-from . import algebra_render, contract, events, handlers, ids, layout, render, urlstate
+from . import algebra_render, contract, events, handlers, ids, layout, plaus_render, render, urlstate
 from .events import URL_SOURCE, Source
 
 log = logging.getLogger(__name__)
@@ -156,15 +156,16 @@ def register_map(app, catalog):
                   Input(ids.ST_MAP, "data"), Input(ids.ST_SEL, "data"), Input(ids.ST_INTERP, "data"),
                   Input(ids.ST_Z, "data"), Input(ids.ST_SELECTION, "data"), Input(ids.ST_ATTR, "data"),
                   Input(ids.ST_ARITH, "data"), Input(ids.ST_PRIOR, "data"), Input(ids.ST_PREFETCH, "data"),
+                  Input(ids.ST_UPLOAD, "data"),
                   State(ids.ST_CAM, "data"), State(ids.ST_RENDERED, "data"), prevent_initial_call=True)
     # fmt: on
     @shown("map", 3)
-    def draw_map(map_part, sel, interp, z, selection, attr, arith, prior, prefetch, cam, rendered):
+    def draw_map(map_part, sel, interp, z, selection, attr, arith, prior, prefetch, upload, cam, rendered):
         """Draws the map into the graph for its dimensionality; on a prefetch request (posted by
         assets/ld-3-map.js once the shown map is idle) draws the sibling map into the hidden
         graph, so a later 2-D <-> 3-D switch only toggles the graphs."""
         pre = (prefetch or {}) if ctx.triggered_id == ids.ST_PREFETCH else None  # {}: nothing to do
-        state = urlstate.merge(map_part, sel, interp, z, selection, attr, arith, prior, cam)
+        state = urlstate.merge(map_part, sel, interp, z, selection, attr, arith, prior, upload, cam)
         r = render.render_graphs(state, rendered, catalog, pre)
         if r is None:
             raise PreventUpdate
@@ -268,6 +269,8 @@ def drag_frame(catalog, drag, map_part, z, rendered, attrvec) -> dict:
         values = drag.get("values") if isinstance(drag, dict) else None
         if kind == "strength":  # the attribute-strength slider: one image, no marker
             return {**algebra_render.live_strength(values, attrvec, state, catalog), "kind": kind}
+        if kind == "plaus":  # a frame the browser decoded: its plausibility only (assets/ld-7-plaus.js)
+            return {"kind": kind, "plaus": plaus_render.live(values, state, catalog)}
         r = render.live_decode(values, state, catalog)
     except LatentdashError as e:
         log.warning("%s drag: %s", kind, e)
@@ -275,7 +278,10 @@ def drag_frame(catalog, drag, map_part, z, rendered, attrvec) -> dict:
         return {"error": f"Could not decode the {what}: {e}"}
     key = render.map_key(state.get("model"), state)
     on_show = isinstance(rendered, dict) and rendered.get("key") == key
-    return {"src": r["src"], "key": key, "pt": r["pt"] if on_show else None}
+    out = {"src": r["src"], "key": key, "pt": r["pt"] if on_show else None}
+    if not (isinstance(drag, dict) and drag.get("plaus") is False):  # rides along (False: the bench's A/B)
+        out["plaus"] = plaus_render.frame_plaus(handlers.view_of(catalog, state), r["z"], state.get("map"))
+    return out
 
 
 def register_drag(app, catalog):
@@ -293,11 +299,16 @@ def register_interp(app, catalog):
     # fmt: off
     @app.callback(Output(ids.INT_A, "children"), Output(ids.INT_B, "children"), Output(ids.STRIP, "children"),
                   Output(ids.BLEND, "children"), Output(ids.INT_HINT, "children"), Output(ids.BTN_SWAP, "disabled"),
-                  Input(ids.ST_INTERP, "data"), prevent_initial_call=True)
+                  Input(ids.ST_INTERP, "data"), Input(ids.ST_DECODE, "data"), prevent_initial_call=True)
     # fmt: on
     @shown("interpolation", 6)
-    def draw_interp(interp):
-        r = render.render_interp(interp or {}, catalog)
+    def draw_interp(interp, decode):
+        from . import grids  # the page decodes the strip when st-decode names the model (ui/grids.py)
+
+        model = handlers.view_of(catalog, interp or {}).name
+        if grids.skip_for(decode, model):
+            raise PreventUpdate
+        r = render.render_interp(interp or {}, catalog, grids.decodes_here(decode, model))
         hint = (
             ""
             if r["steps"]
@@ -310,7 +321,7 @@ def register_interp(app, catalog):
         return (
             layout.endpoint("A", r["a"]),
             layout.endpoint("B", r["b"]),
-            layout.step_buttons(r["steps"]),
+            layout.step_buttons(r["steps"], r.get("verdicts")),
             layout.blend_images(r["blend"]),
             hint,
             r["a"] is None and r["b"] is None,
@@ -371,4 +382,19 @@ def register(app, catalog) -> None:
     from . import jobs_callbacks
 
     jobs_callbacks.register_jobs(app, catalog)  # no-op without a job runtime (catalog.jobs)
+    from .analysis_card import register_analysis
+
+    register_analysis(app, catalog)  # fit diagnosis, semantic regions, topology
+    from . import plaus_callbacks
+
+    plaus_callbacks.register_plaus(app, catalog)
+    from .anywhere import register_anywhere
+
+    register_anywhere(app, catalog)  # decode anywhere, the manifold grid
+    from .upload_callbacks import register_upload
+
+    register_upload(app, catalog)  # your image: upload or draw
+    from .export_links import register_exports
+
+    register_exports(app, catalog)  # download links, copy link
     register_clientside(app)

@@ -101,9 +101,12 @@ class ModelView:
         self.sliders = {"dims": self._dims_axes(lat, max_sliders), "pcs": self._pc_axes(max_sliders)}
         # a generator has no encoder: nothing is reconstructed, so no (all-zero) error to colour by
         self.has_encoder = self.kind != "generator" and bool(getattr(ex.model, "has_encoder", True))
+        split = ex.split() if callable(getattr(ex, "split", None)) else None  # train/test (ui/analysis.py)
+        self.has_split = split is not None and len(split) == self.n and len(np.unique(split)) == 2
         self.colour_options = (
             (["class"] if self.has_labels else [])
             + (["recon"] if self.has_encoder else [])
+            + (["split"] if self.has_split else [])
             + ["pres"]
             + [f"dim{k}" for k in range(self.d)]
         )
@@ -221,6 +224,8 @@ class ModelView:
             return "reconstruction error"
         if colour == "pres":
             return "neighbourhood preservation"
+        if colour == "split":
+            return "train / test split"
         return f"latent dimension z{colour[3:]}"
 
 

@@ -17,8 +17,11 @@ from typing import Any
 from ..atlas.params import MapName
 from ..errors import LatentdashError
 from . import algebra as alg
+from . import analysis as an
+from . import anywhere as anyw
 from . import handlers as h
 from . import ids, urlstate
+from . import upload_card as upc
 from .handlers import NO_CHANGE, Env, Reject
 
 log = logging.getLogger(__name__)
@@ -188,6 +191,16 @@ EVENTS: tuple[Event, ...] = (
     _button("random", ids.BTN_RANDOM, h.on_random, read=lambda t: None),
     _pick("step", ids.STEP, h.on_step),
     Event("sliders", (Source(ids.SLIDER, "value", pattern=True),), h.on_sliders, resync_sliders=False),
+    Event("rlabels", (Source(ids.REGION_ON, "value"),), an.on_region_labels, resync_sliders=False),
+    # your image (ui/upload_card.py): st-upin is written by the card's conversion callback
+    Event("upload", (Source(ids.ST_UPIN, "data"),), upc.on_upload, resync_sliders=False),
+    _pick("upload_use", ids.UP_USE, upc.on_upload_use, resync_sliders=False),
+    _button("upload_load", ids.BTN_UP_LOAD, upc.on_upload_load),
+    _button("upload_clear", ids.BTN_UP_CLEAR, upc.on_upload_clear, resync_sliders=False),
+    _pick("upload_nbr", ids.UP_NBR, h.on_neighbour),
+    # decode anywhere (ui/anywhere.py): st-anyclick is written by assets/ld-8-anywhere.js
+    Event("anywhere", (Source(ids.ST_ANYCLICK, "data"),), anyw.on_anywhere),
+    Event("grid", (Source(ids.GRID_ON, "value"),), anyw.on_grid, resync_sliders=False),
 )
 BY_NAME = {e.name: e for e in EVENTS}
 BY_SOURCE = {(s.id, s.prop): e for e in EVENTS for s in e.sources}
@@ -338,6 +351,8 @@ def control_values(state: dict, view) -> dict:
         ids.PRIOR_N: state["pn"],
         ids.PRIOR_SEED: state["pseed"],
         ids.PRIOR_T: state["ptemp"],
+        ids.REGION_ON: ["on"] if state.get("rlabels") else [],
+        ids.GRID_ON: ["on"] if state.get("grid") else [],
     }
 
 

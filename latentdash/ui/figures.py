@@ -40,6 +40,8 @@ PALETTE = [
     "#c5b0d5",
 ]
 SCALES = {"recon": "Viridis", "pres": "RdYlGn", "dim": "RdBu"}
+# train (0) / test (1) split: two colours (ui/analysis.py SPLIT_COLOURS)
+SCALES["split"] = [[0.0, "#4e79a7"], [0.5, "#4e79a7"], [0.5, "#e15759"], [1.0, "#e15759"]]
 POINT_SIZE_2D = 4
 POINT_SIZE_3D = 2
 
@@ -90,6 +92,15 @@ OVERLAY_STYLE = {
         marker={"size": 13, "color": "#ff8c00", "symbol": "triangle-up", "line": {"color": "#111", "width": 1}},
     ),
 }
+# your image (ui/upload.py): a large gold star, labelled
+OVERLAYS += ("upload",)
+OVERLAY_STYLE["upload"] = dict(
+    mode="markers+text",
+    text=["your image"],
+    textposition="top center",
+    textfont={"size": 13, "color": "#111"},
+    marker={"size": 22, "color": "#ffc400", "symbol": "star", "line": {"color": "#111", "width": 2}},
+)
 ARROW_COLOUR = "#7a00cc"
 
 
@@ -157,6 +168,8 @@ def colour_values(view, colour: str, map_name: str):
         return np.asarray(ex.preservation(map_name), np.float32)
     if colour.startswith("dim"):
         return np.asarray(ex.latents, np.float32)[:, int(colour[3:])]
+    if colour == "split" and ex.split() is not None:
+        return np.asarray(ex.split(), np.float32)
     return None
 
 
@@ -173,13 +186,15 @@ def marker_specs(view, colour: str, map_name: str, dims: int) -> list[dict]:
     if colour.startswith("dim"):
         m = float(np.percentile(np.abs(finite), 99)) if finite.size else 1.0
         cmin, cmax, scale = -m, m, SCALES["dim"]
+    elif colour == "split":
+        cmin, cmax, scale = 0.0, 1.0, SCALES["split"]
     else:
         cmin = float(np.percentile(finite, 1)) if finite.size else 0.0
         cmax = float(np.percentile(finite, 99)) if finite.size else 1.0
         scale = SCALES[colour]
     if not cmax > cmin:
         cmax = cmin + 1e-6
-    title = {"recon": "recon. error", "pres": "preservation"}.get(colour, f"z{colour[3:]}")
+    title = {"recon": "recon. error", "pres": "preservation", "split": "split"}.get(colour, f"z{colour[3:]}")
     specs = []
     for t, idx in enumerate(view.trace_idx):
         m = {
@@ -201,6 +216,8 @@ def marker_specs(view, colour: str, map_name: str, dims: int) -> list[dict]:
                 "y": 0.0,
                 "yanchor": "bottom",
             }
+            if colour == "split":
+                m["colorbar"].update(tickvals=[0.25, 0.75], ticktext=["train", "test"])
         specs.append(m)
     return specs
 
@@ -283,7 +300,7 @@ def map_figure(view, map_name: str, colour: str, overlays: dict, cam=None, rev: 
         data.append(tr)
     layout = map_layout(view, map_name, dims, xy, cam, rev)
     if dims == 2:
-        layout["annotations"] = attr_arrow(overlays.get("attr"))
+        layout["annotations"] = attr_arrow(overlays.get("attr")) + list(overlays.get("labels") or [])
     return {"data": data, "layout": layout}
 
 

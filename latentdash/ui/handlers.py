@@ -260,6 +260,8 @@ def on_basis(state, value, env: Env):
 
 
 def on_click(state, value, env: Env):
+    if env.click_mode == "anywhere" and env.view.map_parts(state["map"]).dims == 2:
+        return NO_CHANGE  # the page posts the clicked position instead (ui/anywhere.py)
     i = click_index(value, env.view)
     if env.click_mode in ("a", "b"):
         state[env.click_mode] = i

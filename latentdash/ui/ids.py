@@ -10,8 +10,9 @@ URL = "url"
 # per-user state (browser only): one store per schema store name
 STORE_OF = {name: f"st-{name}" for name in STORE_NAMES}
 ST_MAP, ST_SEL, ST_INTERP, ST_Z, ST_CAM, ST_SELECTION, ST_ATTR, ST_ARITH, ST_TRAV, ST_PRIOR = (
-    STORE_OF[n] for n in STORE_NAMES
+    STORE_OF[n] for n in STORE_NAMES[:10]
 )
+ST_UPLOAD = STORE_OF["upload"]  # your image (ui/upload.py)
 ST_RENDERED = "st-rendered"  # what the map figure in the browser shows
 ST_SLIDERKEY = "st-sliderkey"  # which model/basis the sliders were built for
 ST_URL_REPLACE = "st-url-replace"  # a '?query' to put in the address bar without a history entry
@@ -84,3 +85,34 @@ TRAV_GRID, TRAV_CELL, TRAV_NOTE = "trav-grid", "trav-cell", "trav-note"  # TRAV_
 # prior samples
 PRIOR_ON, PRIOR_N, PRIOR_SEED, PRIOR_T = "prior-on", "prior-n", "prior-seed", "prior-temp"
 BTN_PRIOR_ROLL, PRIOR_GRID, PRIOR_CELL, PRIOR_NOTE = "btn-prior-roll", "prior-grid", "prior-cell", "prior-note"
+# plausibility of the decoded vectors (ui/plaus_render.py; drawn by assets/ld-7-plaus.js)
+ST_PLAUS = "st-plaus"  # the committed slider vector's plausibility (plaus_render.summary)
+PLAUS = "plaus"  # the line under the current decode: verdict, percentile, log prior, warning
+PLAUS_PATH, PLAUS_PATH_NOTE, PLAUS_PATH_BOX = "plaus-path", "plaus-path-note", "plaus-path-box"
+# fit diagnosis, semantic regions, topology (ui/analysis.py, ui/analysis_card.py)
+REGION_ON, REGION_SHORT = "region-on", "region-short"  # the map's "Region labels" toggle and its note
+ANALYSIS_CARD, FIT_GRAPH, FIT_TEXT = "analysis-card", "fit-graph", "fit-text"
+REGION_NOTE, REGION_LIST = "region-note", "region-list"
+TOPO_BOX, TOPO_H0, TOPO_H1, TOPO_TEXT, TOPO_PARAMS = "topo-box", "topo-h0", "topo-h1", "topo-text", "topo-params"
+ST_TOPOKEY = "st-topokey"  # which model the topology diagrams were drawn for
+# the strip and the grids decoded in the page (ui/grids.py, assets/ld-7-grids.js)
+ST_DECODE = "st-decode"  # {"model": name} while the page decodes that model's strip and grids itself
+# your image: upload or draw (ui/upload_card.py, assets/ld-9-draw.js)
+UPLOAD_CARD, UPLOAD, UP_INVERT, UP_CANVAS = "upload-card", "upload", "up-invert", "up-canvas"
+BTN_UP_DRAW, BTN_UP_CLEARDRAW = "btn-up-draw", "btn-up-cleardraw"
+ST_UPDRAW = "st-updraw"  # {"png": canvas data URL, "t": nonce}, written by assets/ld-9-draw.js
+ST_UPIN = "st-upin"  # {"img", "name", "n"}: the converted image, the reducer's input
+UP_ORIG, UP_RECON, UP_INFO, UP_NBRS = "up-orig", "up-recon", "up-info", "up-nbrs"
+BTN_UP_LOAD, BTN_UP_CLEAR = "btn-up-load", "btn-up-clear"
+UP_USE, UP_NBR = "up-use", "up-nbr"  # pattern ids {"type", "index": a|b|c} and {"type", "index": point}
+# downloads (ui/export_links.py): links to the REST API's exports, a scale picker, the copy-link button
+EXP_SCALE, EXP_DIM = "exp-scale", "exp-dim"  # image scale x1..x8; the dimension a sweep GIF moves
+EXP_DECODE, EXP_SWEEP, EXP_INTERP_PNG, EXP_INTERP_GIF = "exp-decode", "exp-sweep", "exp-interp-png", "exp-interp-gif"
+EXP_ATTR_GIF, EXP_TRAV_PNG, EXP_PRIOR_PNG, EXP_CSV = "exp-attr-gif", "exp-trav-png", "exp-prior-png", "exp-csv"
+BTN_COPY_LINK, COPY_BOX, COPY_NOTE = "btn-copy-link", "copy-box", "copy-note"
+# decode anywhere and the manifold grid (ui/anywhere.py, assets/ld-8-anywhere.js)
+GRID_ON, ANY_NOTE, GRID_NOTE = "grid-on", "any-note", "grid-note"  # the grid toggle; the map card's lines
+ST_ANYCLICK = "st-anyclick"  # {"xy", "key", "nonce"}: a position to decode, written by the page
+ST_ANYOUT = "st-anyout"  # {"key", "dims", "grid", "mark"}: what the page draws over the 2-D map
+ST_GRIDREQ, ST_GRIDOUT = "st-gridreq", "st-gridout"  # the visible ranges; the grid's sprite
+ANY_LAYER, ANY_GRID, ANY_MARK = "any-layer", "any-grid", "any-mark"  # made by the page over the plot

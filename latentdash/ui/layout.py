@@ -7,8 +7,11 @@ from __future__ import annotations
 from dash import dcc, html
 
 from . import ids
+from .anywhere import grid_toggle, note_row
 from .catalog import METHOD_LABELS, METHODS, SPACES
+from .export_links import decode_downloads, header_downloads, interp_downloads
 from .figures import empty_figure
+from .plaus_layout import mark_cells, path_box, plaus_line
 from .render import inspector_captions
 from .schema import DEFAULT_STEPS, MAX_STEPS, MIN_STEPS
 
@@ -121,6 +124,7 @@ def _header(catalog, view):
             html.Div(
                 [html.Div(id=ids.MSG, role="status"), html.Div(id=ids.CLIENT_MSG, role="status")], className="ld-msg"
             ),
+            header_downloads(),  # CSV of the atlas, Copy link (ui/export_links.py)
             # a theme switch for the user's assets/ (the shipped projector theme shows and drives
             # it from its own CSS/JS, in the page only); hidden when no theme is installed
             html.Button(
@@ -135,6 +139,8 @@ def _header(catalog, view):
 
 
 def _controls(view):
+    from .analysis_card import region_toggle
+
     opts = control_options(view)
     space, method, dims = view.map_parts(view.default_map())
     return html.Div(
@@ -155,8 +161,14 @@ def _controls(view):
             ),
             _labelled(
                 "Click sets",
-                _radio(ids.CLICK_MODE, "inspect", {"inspect": "inspected point", "a": "endpoint A", "b": "endpoint B"}),
+                _radio(
+                    ids.CLICK_MODE,
+                    "inspect",
+                    {"inspect": "inspected point", "a": "endpoint A", "b": "endpoint B", "anywhere": "any position"},
+                ),  # any position: decode anywhere (ui/anywhere.py)
             ),
+            region_toggle(),  # semantic region labels on 2-D maps (ui/analysis_card.py)
+            grid_toggle(),  # the manifold grid (ui/anywhere.py)
         ],
         className="ld-controls",
     )
@@ -180,6 +192,7 @@ def _map_card(view):
                 ],
                 className="ld-row ld-selection",
             ),
+            note_row(),  # decode anywhere: exact or estimated (ui/anywhere.py)
             html.Div(
                 [
                     dcc.Loading(
@@ -285,6 +298,8 @@ def _sliders_card():
             ],
             className="ld-row ld-top",
         ),
+        plaus_line(),  # the current vector's plausibility (ui/plaus_layout.py)
+        decode_downloads(),  # PNG x1..x8 of the current decode, GIF sweep (ui/export_links.py)
         cls="ld-slider-card",
     )
 
@@ -347,14 +362,18 @@ def _interp_card():
             delay_show=400,
             type="dot",
         ),
+        path_box(),  # plausibility of each step, linear vs spherical (ui/plaus_layout.py)
+        interp_downloads(),  # PNG strip, GIF there and back (ui/export_links.py)
         cls="ld-interp",
     )
 
 
 def build_layout(catalog, prefix: str = "/"):
     from .algebra_layout import arith_card, attr_card, gallery_card, prior_card, trav_card
+    from .analysis_card import analysis_card
     from .jobs_layout import jobs_card
     from .schema import BROWSER_STORES
+    from .upload_card import upload_card
 
     view = catalog.get(catalog.default)
     kept = [ids.STORE_OF[name] for name in BROWSER_STORES]  # survive a reload (local storage)
@@ -371,6 +390,10 @@ def build_layout(catalog, prefix: str = "/"):
             ids.ST_DRAGOUT,
             ids.ST_PREFETCH,
             ids.ST_DRAWN,
+            ids.ST_PLAUS,
+            ids.ST_DECODE,
+            ids.ST_UPDRAW,
+            ids.ST_UPIN,
         )
     ]
     meta = {"traces": {v.name: v.trace_names for v in catalog.views.values()}}  # for the hover card
@@ -387,12 +410,14 @@ def build_layout(catalog, prefix: str = "/"):
                         [
                             _inspector(view),
                             _sliders_card(),
+                            upload_card(),
                             attr_card(),
                             gallery_card(view),
                             arith_card(),
                             trav_card(),
                             prior_card(),
                             _interp_card(),
+                            analysis_card(),
                             jobs_card(catalog),
                         ],
                         className="ld-side",
@@ -409,6 +434,10 @@ def build_layout(catalog, prefix: str = "/"):
 # Builders keep the number of Dash components small (one per thumbnail, two per slider): the
 # renderer's work on every slider frame grows with the number of components on the page.
 def _thumb_button(cid, src: str, title: str):
+    from . import grids
+
+    if grids.is_cell(src):  # a vector the page decodes (ui/grids.py)
+        return grids.vector_button(cid, src, title)
     return html.Button(id=cid, className="ld-thumb-btn ld-px", title=title, style={"backgroundImage": f"url({src})"})
 
 
@@ -451,11 +480,12 @@ def endpoint(tag: str, end) -> list:
     ]
 
 
-def step_buttons(srcs: list[str]) -> list:
-    return [
+def step_buttons(srcs: list[str], verdicts=None) -> list:
+    out = [
         _thumb_button({"type": ids.STEP, "index": k}, s, f"step {k + 1} of {len(srcs)}: load into the sliders")
         for k, s in enumerate(srcs)
     ]
+    return mark_cells(out, verdicts)  # a cell off the data gets a border (ui/plaus_layout.py)
 
 
 def blend_images(srcs: list[str]) -> list:

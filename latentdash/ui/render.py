@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import imaging, latent_ops
 from ..errors import LatentdashError
-from . import algebra, figures
+from . import algebra, analysis, figures, upload
 from .handlers import (
     N_NEIGHBOURS,
     Reject,
@@ -53,6 +53,8 @@ def _overlay_inputs(state) -> dict:
         "arith": [state.get(k) for k in ("arA", "arB", "arC")],
         "edit": [state.get("dir"), state.get("strength")]
         + ([state.get("z"), state.get("selection"), state.get("groups")] if state.get("dir") else []),
+        "labels": [state.get("rlabels")],  # region labels: annotations, not a trace (ui/analysis.py)
+        "upload": [state.get("upimg")],  # your image's star (ui/upload.py)
     }
 
 
@@ -76,6 +78,8 @@ def _overlay_points(name, state, view, map_name, coords):
         return view.explorer.project(algebra.arithmetic(view, state), map_name)
     if name == "edit":
         return view.explorer.project(algebra.edited(view, state)[1], map_name) if state.get("dir") else None
+    if name == "upload":
+        return upload.overlay_points(view, state, map_name)
     raise ValueError(name)
 
 
@@ -128,6 +132,7 @@ def render_map(state: dict, rendered, catalog) -> dict:
     selection = state.get("selection")
     if not isinstance(rendered, dict) or rendered.get("key") != key:
         overlays = compute_overlays(state, view, figures.OVERLAYS)
+        overlays["labels"] = analysis.map_labels(view, state)
         fig = figures.map_figure(
             view,
             state["map"],
@@ -145,6 +150,8 @@ def render_map(state: dict, rendered, catalog) -> dict:
     changed = [n for n in figures.OVERLAYS if old.get(n) != inputs[n]]
     if changed:
         ops += figures.overlay_ops(view, state["map"], compute_overlays(state, view, changed))
+    if old.get("labels") != inputs["labels"] or ("attr" in changed and state.get("rlabels")):
+        ops += analysis.annotation_ops(view, state, compute_overlays(state, view, ["attr"])["attr"])
     if old.get("selection") != inputs["selection"] and not state.get("seldrawn"):
         ops += figures.selection_ops(view, state["map"], selection)
     if not ops:
@@ -328,7 +335,7 @@ def live_decode(values, state: dict, catalog) -> dict:
             ops = figures.overlay_ops(view, state["map"], {"current": pts})
         except LatentdashError as e:
             log.warning("slider marker not drawn: %s", e)
-    return {"src": src, "ops": ops, "pt": pt, "dims": dims}
+    return {"src": src, "ops": ops, "pt": pt, "dims": dims, "z": z}  # z: for the frame's plausibility
 
 
 # ----------------------------------------------------------------------------- interpolation
@@ -340,14 +347,24 @@ def _endpoint(view, state, k, prefix):
     return {"i": i, "label": view.label_of(i), "src": thumb_url(view.name, i, prefix)}
 
 
-def render_interp(state: dict, catalog) -> dict:
+def render_interp(state: dict, catalog, browser: bool = False) -> dict:
+    """browser: the page decodes the steps itself (ui/grids.py): their vectors, not PNGs."""
     view = view_of(catalog, state)
     ends = {k: _endpoint(view, state, k, catalog.url_prefix) for k in ("a", "b")}
     path = interp_path(view, state)
     if path is None:
         return {**ends, "steps": [], "blend": []}
-    imgs = view.explorer.decode(path)
+    from .grids import vector_cells
+
+    steps = vector_cells(view, path) if browser else [imaging.png_data_uri(x) for x in view.explorer.decode(path)]
     blend = latent_ops.pixel_blend(
         view.explorer.image01(ends["a"]["i"]), view.explorer.image01(ends["b"]["i"]), check_steps(state.get("steps"))
     )
-    return {**ends, "steps": [imaging.png_data_uri(x) for x in imgs], "blend": [imaging.png_data_uri(x) for x in blend]}
+    from .plaus_render import step_verdicts
+
+    return {
+        **ends,
+        "steps": steps,
+        "blend": [imaging.png_data_uri(x) for x in blend],
+        "verdicts": step_verdicts(view, path),  # a border on the cells off the data
+    }

@@ -23,6 +23,7 @@ import numpy as np
 from .. import algebra
 from ..atlas.params import MapName
 from ..latent_ops import MODES
+from . import upload
 from .catalog import BASES
 
 MIN_STEPS, MAX_STEPS, DEFAULT_STEPS = 2, 32, 8
@@ -291,16 +292,22 @@ def index_field(key: str, store: str, default) -> Field:
     )
 
 
+def _anywhere():
+    from . import anywhere  # ui/anywhere.py imports this module: imported on first use
+
+    return anywhere
+
+
 # ----------------------------------------------------------------------------- the schema
 # Stores the state is split into (each becomes the dcc.Store `st-<name>`, see ids.STORE_OF).
-STORE_NAMES = ("map", "sel", "interp", "z", "cam", "selection", "attr", "arith", "trav", "prior")
+STORE_NAMES = ("map", "sel", "interp", "z", "cam", "selection", "attr", "arith", "trav", "prior", "upload")
 # stores kept in the browser's local storage (they survive a reload even when too large for the link)
 BROWSER_STORES = ("selection",)
 
 SCHEMA: tuple[Field, ...] = (
     Field(
         "model",
-        ("map", "sel", "interp", "z", "selection", "attr", "arith", "trav", "prior"),
+        ("map", "sel", "interp", "z", "selection", "attr", "arith", "trav", "prior", "upload"),
         lambda view, s: view.name,
         "model",
         lambda v, s, view: v,
@@ -415,6 +422,22 @@ SCHEMA: tuple[Field, ...] = (
     setting("pn", "prior", "pon", DEFAULT_PRIOR["pn"], "pn", int_in(algebra.MIN_PRIOR, algebra.MAX_PRIOR)),
     setting("pseed", "prior", "pon", DEFAULT_PRIOR["pseed"], "pseed", int_in(0, 2**31 - 1)),
     setting("ptemp", "prior", "pon", DEFAULT_PRIOR["ptemp"], "ptemp", float_in(0.0, algebra.MAX_TEMPERATURE)),
+    # semantic map: region labels on the 2-D map (ui/analysis.py)
+    Field("rlabels", ("map",), lambda view, s: False, "regions", lambda v, s, view: "1" if v else None, flag),
+    # your image (ui/upload.py): the converted model input as a PNG data URI (the link carries it
+    # as base64url when it is small enough) and its file name (not in the link)
+    Field("upimg", ("upload",), lambda view, s: None, "img", upload.encode_param, upload.decode_param),
+    Field("upname", ("upload",), lambda view, s: None),
+    # decode anywhere (ui/anywhere.py): the decoded 2-D map position, and the manifold grid toggle
+    Field(
+        "anyat",
+        ("map",),
+        lambda view, s: None,
+        "at",
+        lambda v, s, view: _anywhere().encode_at(v, s, view),
+        lambda t, view, s: _anywhere().decode_at(t, view, s),
+    ),
+    Field("grid", ("map",), lambda view, s: False, "grid", lambda v, s, view: "1" if v else None, flag),
 )
 FIELDS = {f.key: f for f in SCHEMA}
 STORES: dict[str, tuple[str, ...]] = {name: tuple(f.key for f in SCHEMA if name in f.stores) for name in STORE_NAMES}
