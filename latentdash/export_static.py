@@ -97,8 +97,8 @@ def check_out(out: Path, force: bool) -> None:
 
 
 def load_models(specs, dataset_id, data_root, limit):
-    """[(name, model, spec path or None)], the dataset and the atlas parameters; every bad
-    spec is a one-line LatentdashError before anything is written."""
+    """{"models": [(name, model, checkpoint path or None)], "dataset", "params"}; every bad spec
+    is a one-line LatentdashError before anything is written."""
     from .atlas.params import AtlasParams
     from .atlas.shipped import DEFAULT_DATASET, resolve_checkpoint
     from .data import load_dataset
@@ -139,6 +139,8 @@ def export_static(out: Path, loaded: dict, cache_dir=None, prog=None) -> dict:
                 ex = _explorer(name, model, ckpt, loaded, cache_dir)
                 tick()
                 entries.append(_model_files(w, ex, cache_dir, tick))
+            if any(e["decoder"] for e in entries):
+                _runtime_files(w)
             manifest = {
                 "format": FORMAT,
                 "version": VERSION,
@@ -198,11 +200,15 @@ def _page_files(w: _Writer) -> None:
         w.write(name, (PAGE_DIR / name).read_bytes())
     w.write("js/plotly-latentdash.min.js", (VENDOR_DIR / "plotly-latentdash.min.js").read_bytes())
     w.write("js/ld-6-onnx.js", (PACKAGE_DIR / "assets" / "ld-6-onnx.js").read_bytes())
+    w.write("licenses/plotly.js-LICENSE.txt", (VENDOR_DIR / "plotly.js-LICENSE.txt").read_bytes())
+
+
+def _runtime_files(w: _Writer) -> None:
+    """onnxruntime-web, only when some model has a decoder (14 MB of the folder)."""
     w.write("ort/ort.wasm.min.js", (VENDOR_DIR / "ort-1.30.0.wasm.min.js").read_bytes())
     w.write("ort/ort-wasm-simd-threaded.mjs", (VENDOR_DIR / "ort-1.30.0-wasm-simd-threaded.mjs").read_bytes())
     w.write("ort/ort-wasm-simd-threaded.wasm", plain_wasm())
-    for lic in ("onnxruntime-web-LICENSE.txt", "plotly.js-LICENSE.txt"):
-        w.write(f"licenses/{lic}", (VENDOR_DIR / lic).read_bytes())
+    w.write("licenses/onnxruntime-web-LICENSE.txt", (VENDOR_DIR / "onnxruntime-web-LICENSE.txt").read_bytes())
 
 
 def plain_wasm() -> bytes:
@@ -305,7 +311,7 @@ def _model_files(w: _Writer, ex, cache_dir, tick) -> dict:
     try:
         exp = find_or_export(ex.model, ex.latents, cache_dir)
     except ExportRefused as e:
-        entry["decoder_why"] = str(e)
+        entry["decoder_why"] = str(e).split("; it decodes on the server")[0]  # there is no server here
         log.warning("%s: no ONNX decoder, the static page shows originals only (%s)", ex.name, e)
     else:
         meta = page_meta(view, exp, prefix="")

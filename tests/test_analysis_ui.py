@@ -310,7 +310,7 @@ def test_analysis_callbacks_over_http(dc, initial):
     values = {f"{ids.ST_MAP}.data": p["map"], f"{ids.ST_DRAWN}.data": True, f"{ids.ST_TOPOKEY}.data": None}
     status, data = dc.call(f"{ids.TOPO_H0}.figure", values, ["st-map.data"])
     r = data["response"]
-    assert status == 200 and r[ids.ST_TOPOKEY]["data"] == p["map"]["model"]
+    assert status == 200 and r[ids.ST_TOPOKEY]["data"] == p["map"]["model"] and r[ids.TOPO_DIAGRAMS]["hidden"] is False
     assert {t["name"] for t in r[ids.TOPO_H1]["figure"]["data"]} >= {"H1 long-lived", "diagonal"}
     values[f"{ids.ST_TOPOKEY}.data"] = p["map"]["model"]
     assert dc.call(f"{ids.TOPO_H0}.figure", values, ["st-map.data"])[0] == 204
@@ -331,3 +331,9 @@ def test_split_model_over_http(split_dc):
     )
     text = json.dumps(data["response"][ids.FIT_TEXT]["children"])
     assert "Generalisation gap" in text and "test / train mean error" in text
+    # its extras have no topology: the panel says so and hides the diagrams
+    values = {f"{ids.ST_MAP}.data": r[ids.ST_MAP]["data"], f"{ids.ST_DRAWN}.data": True, f"{ids.ST_TOPOKEY}.data": None}
+    status, data = split_dc.call(f"{ids.TOPO_H0}.figure", values, ["st-map.data"])
+    r = data["response"]
+    assert status == 200 and r[ids.TOPO_DIAGRAMS]["hidden"] is True
+    assert "was not computed; run `latentdash precompute`" in json.dumps(r[ids.TOPO_TEXT]["children"])

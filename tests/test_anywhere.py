@@ -376,3 +376,18 @@ def test_http_the_grid_round_trip(dc, initial, catalog):
     )
     assert status == 200 and data["response"] == {}
     assert data["sideUpdate"][ids.MSG]["children"].startswith("Could not show the manifold grid:")
+
+
+def test_a_camera_move_reads_back_from_the_address_bar_as_the_same_view(catalog):
+    """A pan or zoom writes the link (history replace); the URL event that follows must not look
+    like a new view (a full map redraw and a new figure key, which drops the grid's request)."""
+    s = state_for(catalog, "pca-16")
+    rel = {"xaxis.range[0]": -2.9109736376852964, "xaxis.range[1]": 3.5633936376852957}
+    rel.update({"yaxis.range[0]": -2.68752291342519, "yaxis.range[1]": 2.3089996577847236})
+    moved = reduce(s, "relayout", rel, catalog)["state"]
+    assert moved["cam"] == {"x": [-2.911, 3.5634], "y": [-2.6875, 2.309]}
+    assert reduce(moved, "url", urlstate.serialize(moved, catalog), catalog)["state"] is None
+    s3 = state_for(catalog, "pca-16", MAP3)
+    cam = {"eye": {"x": 1.234567, "y": -0.9876543, "z": 0.5}, "center": {"x": 0, "y": 0, "z": 0}}
+    moved3 = reduce(s3, "relayout", {"scene.camera": cam}, catalog)["state"]
+    assert reduce(moved3, "url", urlstate.serialize(moved3, catalog), catalog)["state"] is None

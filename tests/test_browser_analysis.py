@@ -60,6 +60,7 @@ def test_region_labels_toggle_and_the_analysis_card(page, live_server, explorers
     assert page.evaluate(POINTS_IN, "#topo-h0") == len(topo["h0"])  # every bar a point
     assert page.evaluate(POINTS_IN, "#topo-h1") == len(topo["h1"])
     assert "landmarks" in page.evaluate(TEXT_OF, "topo-params")
+    assert page.evaluate("() => document.getElementById('topo-diagrams').offsetHeight") >= analysis.DIAGRAM_PX
     assert page.evaluate("() => document.querySelectorAll('#fit-graph .scatterlayer .trace').length") == 2
     page.locator("#analysis-card").screenshot(path=str(ARTIFACTS / "analysis-card.png"))
 
@@ -110,3 +111,8 @@ def test_colour_by_split_and_the_gap(page, split_server):
     gap = err[split == 1].mean() / err[split == 0].mean()
     assert f"test / train mean error = {gap:.2f}" in page.evaluate(TEXT_OF, "fit-text")
     assert page.evaluate("() => document.querySelectorAll('#fit-graph .scatterlayer .trace').length") == 3
+    # no topology for this model (its extras have the quick parts only): said, no empty diagrams
+    page.wait_for_function(f"() => ({TEXT_OF})('topo-text').includes('was not computed')")
+    assert page.evaluate("() => document.getElementById('topo-diagrams').offsetHeight") == 0
+    page.locator(".ld-map-card").screenshot(path=str(ARTIFACTS / "analysis-split-map.png"))
+    page.locator("#analysis-card").screenshot(path=str(ARTIFACTS / "analysis-split-card.png"))

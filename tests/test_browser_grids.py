@@ -167,6 +167,14 @@ def test_the_traversal_and_prior_grids_are_decoded_in_the_page(page, live_server
     assert travs and all("data:image" not in json.dumps(t) for t in travs)
     page.locator("#trav-grid").scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "browser-grids-02-traversal.png"))
+    # unsorted again: the same vectors come back (nothing to decode), the rows go back in place
+    page.locator("#trav-sort input[type=checkbox]").uncheck()
+    page.wait_for_function("() => !new URLSearchParams(location.search).has('tsort')", timeout=30_000)
+    page.wait_for_function(
+        f"(want) => JSON.stringify(({TRAV_ROWS})().map((r) => r[0])) === JSON.stringify(want)",
+        arg=[r["label"] for r in unsorted],
+        timeout=30_000,
+    )
     # the prior grid: a re-roll is drawn from the new samples' vectors
     page.get_by_role("button", name="Re-roll").click()
     page.wait_for_function("() => new URLSearchParams(location.search).get('pseed') === '1'", timeout=30_000)

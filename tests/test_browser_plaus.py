@@ -16,8 +16,8 @@ from tests.test_browser_onnx import wait_where
 
 pytestmark = pytest.mark.browser
 
-VERDICT = "() => document.getElementById('plaus').dataset.verdict || null"
-WARN = "() => { const w = document.querySelector('#plaus .ld-plaus-warn'); return w ? w.textContent : null; }"
+VERDICT = "() => document.getElementById('plaus-line').dataset.verdict || null"
+WARN = "() => { const w = document.querySelector('#plaus-line .ld-plaus-warn'); return w ? w.textContent : null; }"
 MARKER = "() => { const m = document.getElementById('map-marker'); return [m.dataset.plaus || null, m.title]; }"
 SYMBOL3D = """() => { const gd = document.querySelector('#map3d .js-plotly-plot');
   const t = gd && gd.data && gd.data.find((t) => t.name === 'current'); return t ? t.marker.symbol : null; }"""
@@ -47,7 +47,7 @@ def test_server_decoding_warning_uncertain_marker_and_path_chart(page, live_serv
     page.wait_for_function(f"() => ({VERDICT})() === 'off'")  # still held: from the drag frames
     assert not page.evaluate(HAS_Z) and page.evaluate("window.latentdashPlaus.updates") > updates
     assert page.evaluate(WARN).startswith("\u26a0 Off the data")
-    assert page.inner_text("#plaus .ld-plaus-badge") == "off the data"
+    assert page.inner_text("#plaus-line .ld-plaus-badge") == "off the data"
     assert page.evaluate(MARKER) == [None, "slider vector"]  # the PCA map places it exactly
     page.screenshot(path=str(ARTIFACTS / "browser-plaus-01-off-the-data.png"))
     page.mouse.up()

@@ -44,6 +44,14 @@ def test_upload_draw_and_bad_input_in_the_page(page, live_server, explorers, tmp
     np.testing.assert_allclose(star, point, atol=1e-3)  # on its own point
     assert "img" in query(page)
     assert not page.is_disabled("#btn-up-load")
+    # a zoom (the address bar is rewritten, the page re-reads it): the image, its name and star stay
+    box = page.locator(".ld-graph.ld-on").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, -300)
+    page.wait_for_function("() => new URLSearchParams(location.search).has('cam')")
+    page.wait_for_timeout(1500)
+    assert "item.png" in page.evaluate(INFO) and "img" in query(page)
+    np.testing.assert_allclose(page.evaluate(STAR), point, atol=1e-3)
     page.locator("#upload-card").screenshot(path=str(ARTIFACTS / "upload-card.png"))
 
     # not an image (a text file renamed .png): a message, the card unchanged
@@ -52,6 +60,15 @@ def test_upload_draw_and_bad_input_in_the_page(page, live_server, explorers, tmp
     recon = page.evaluate(RECON)
     page.set_input_files("#upload input[type=file]", str(fake))
     page.wait_for_function("() => document.getElementById('message').innerText.includes('not a readable image')")
+    assert page.evaluate(RECON) == recon and "item.png" in page.evaluate(INFO)
+
+    # what dcc.Upload refuses without sending it (over 5 MB; an SVG): the page says why
+    big = {"name": "huge.png", "mimeType": "image/png", "buffer": b"\x89PNG" + bytes(6 * 1024 * 1024)}
+    page.set_input_files("#upload input[type=file]", files=[big])
+    page.wait_for_function("() => document.getElementById('message').innerText.includes('the limit is 5 MB')")
+    svg = {"name": "logo.svg", "mimeType": "image/svg+xml", "buffer": b"<svg xmlns='http://www.w3.org/2000/svg'/>"}
+    page.set_input_files("#upload input[type=file]", files=[svg])
+    page.wait_for_function("() => document.getElementById('message').innerText.includes('not a PNG, JPEG or WebP')")
     assert page.evaluate(RECON) == recon and "item.png" in page.evaluate(INFO)
 
     # an empty canvas: "draw something first"

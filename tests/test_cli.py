@@ -83,7 +83,7 @@ def test_every_command_is_there():
     from latentdash.cli import build_parser
 
     sub = next(a for a in build_parser()._actions if a.dest == "command")
-    assert set(sub.choices) == {"train", "info", "precompute", "export-onnx", "serve"}
+    assert set(sub.choices) == {"train", "info", "precompute", "export-onnx", "export-static", "serve"}
 
 
 @pytest.mark.parametrize("entry", ["latentdash", "app.py"])

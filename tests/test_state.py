@@ -165,6 +165,9 @@ def test_every_event_has_a_handler_and_distinct_sources():
         "arith_load",
         "trav_cell",
         "prior_cell",
+        # your image: "Load into sliders" and a click on one of its neighbours
+        "upload_load",
+        "upload_nbr",
     }
 
 

@@ -378,3 +378,31 @@ def _artifacts() -> Path:
 
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+def test_an_interrupted_export_leaves_nothing(tmp_path, capsys, monkeypatch):
+    """Ctrl-C while the data files are being written (here: in the sprite sheet): exit 130, no OUT
+    and no hidden temporary folder next to it."""
+    from latentdash import export_static
+
+    def interrupted(thumbnails):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(export_static, "sprite_sheet", interrupted)
+    out = tmp_path / "demo"
+    assert main(["export-static", str(out), "--quiet"]) == 130
+    assert capsys.readouterr().err.strip().splitlines()[-1] == "interrupted"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_force_replaces_a_folder_only_once_the_new_one_is_complete(tmp_path):
+    from latentdash.export_static import _swap_into_place, check_out
+
+    out, new = tmp_path / "demo", tmp_path / ".demo.x.tmp"
+    out.mkdir()
+    (out / "old.txt").write_text("old")
+    new.mkdir()
+    (new / "index.html").write_text("new")
+    check_out(out, force=True)  # --force: a non-empty OUT is fine
+    _swap_into_place(new, out)
+    assert [p.name for p in out.iterdir()] == ["index.html"] and [p.name for p in tmp_path.iterdir()] == ["demo"]

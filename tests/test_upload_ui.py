@@ -353,3 +353,19 @@ def test_the_upload_events_over_http(dc, initial, view):
     # a tampered st-upin: a message, nothing changes
     r = reduce_upin(dc, s, {"img": "data:image/png;base64,AAAA"})
     assert ids.ST_UPLOAD not in r and "upload it again" in r[ids.MSG]["children"]
+
+
+def test_a_generator_without_an_encoder_says_so(generator_explorer):
+    from latentdash.ui.catalog import Catalog
+    from latentdash.ui.upload_callbacks import converted
+
+    cat = Catalog([generator_explorer])
+    view = cat.get(cat.default)
+    state = urlstate.default_state(cat)
+    r = upload_card.render_upload(state, cat)
+    assert r["available"] is False and "no encoder" in r["note"]
+    img = upload.image_uri(np.zeros(view.image_shape, np.float32))
+    with pytest.raises(Reject, match="without an encoder"):
+        upload_card.on_upload(state, {"img": img, "name": "x.png"}, Env(cat, view))
+    with pytest.raises(LatentdashError, match="without an encoder"):
+        converted(cat, "file", data_url(png_of(np.zeros((16, 16, 3), np.uint8))), "x.png", False, view.name, {})

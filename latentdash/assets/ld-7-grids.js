@@ -38,7 +38,8 @@ window.latentdashGrids = {
       const boxes = this.boxes();
       if (recs.some((r) => boxes.some((b) => b.contains(r.target)))) { this.schedule(); }
     });
-    this.observer.observe(document.body, {subtree: true, childList: true, attributes: true, attributeFilter: [this.Z]});
+    this.observer.observe(document.body, {subtree: true, childList: true, attributes: true,
+                                          attributeFilter: [this.Z, "data-ld-sort"]});
     this.schedule();
   },
   schedule: function () {
@@ -61,7 +62,7 @@ window.latentdashGrids = {
     const O = window.latentdashOnnx, E = window.latentdashDecoder;
     if (this.busy || O.busy) { this.again = true; if (O.busy) { this.schedule(); } return; }
     const jobs = this.pending(), names = Object.keys(jobs);
-    if (!names.length) { return; }
+    if (!names.length) { this.scoreAll(); return; }   // (the sort may have changed)
     this.busy = true;
     const t0 = performance.now();
     const runs = names.map((name) => {
@@ -96,7 +97,7 @@ window.latentdashGrids = {
     return new Float32Array(u8.buffer);   // little-endian, as every browser's typed arrays
   },
   paint: function (m, list, x) {
-    const shape = m.meta.image_shape, size = shape[0] * shape[1] * shape[2], rows = new Set();
+    const shape = m.meta.image_shape, size = shape[0] * shape[1] * shape[2];
     list.forEach((j, k) => {
       const cell = j.cell;
       if (!cell.isConnected || cell.dataset.ldModel + "|" + cell.getAttribute(this.Z) !== j.sig) { return; }
@@ -111,10 +112,12 @@ window.latentdashGrids = {
       cell.__ldSig = j.sig;
       cell.__ldImg = x.subarray(k * size, (k + 1) * size);
       this.cells += 1;
-      const row = cell.parentNode;
-      if (row && row.hasAttribute("data-ld-step")) { rows.add(row.parentNode); }
     });
-    rows.forEach((grid) => this.score(grid));
+    this.scoreAll();
+  },
+  scoreAll: function () {
+    const grid = document.getElementById(window.latentdash.ids.TRAV_GRID);
+    if (grid && grid.querySelector("[data-ld-step]")) { this.score(grid); }
   },
   /* a traversal grid decoded here: each row's score (algebra.row_scores) and, sorted, its order */
   score: function (grid) {
@@ -123,6 +126,9 @@ window.latentdashGrids = {
       const cells = Array.from(row.querySelectorAll("[" + this.Z + "]"));
       const sigOk = cells.every((c) => c.__ldImg && c.__ldSig === c.dataset.ldModel + "|" + c.getAttribute(this.Z));
       if (!sigOk || cells.length < 2) { row.__ldScore = null; return; }
+      const sig = row.dataset.ldStep + "#" + cells.map((c) => c.__ldSig).join(",");
+      if (row.__ldScoreOf === sig) { return; }   // scored already, from these very images
+      row.__ldScoreOf = sig;
       let s = 0;
       for (let c = 1; c < cells.length; c++) {
         const a = cells[c - 1].__ldImg, b = cells[c].__ldImg;

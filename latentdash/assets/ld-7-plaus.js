@@ -57,11 +57,16 @@ window.latentdashPlaus = {
     // (also while hidden: the sibling map it shows has the same space and method, so the same exactness)
     if (!gd._fullData || !window.Plotly) { return; }
     const idx = gd._fullData.findIndex((t) => t.name === "current");
-    const want = this.cur && this.cur.uncertain ? "diamond-open" : "diamond";
+    const unsure = !!(this.cur && this.cur.uncertain), want = unsure ? "diamond-open" : "diamond";
     const tr = idx >= 0 ? gd.data[idx] : null;
-    if (tr && tr.marker && tr.marker.symbol !== want) {
-      window.Plotly.restyle(gd, {"marker.symbol": want}, [idx]);
+    if (!tr || !tr.marker || tr.marker.symbol === want) { return; }
+    if (!unsure) {
+      window.Plotly.restyle(gd, {"marker.symbol": want, "marker.size": tr.marker.__ldSize || tr.marker.size}, [idx]);
+      return;
     }
+    const size = tr.marker.size;   // larger and hollow; the figure's size comes back with "typical"
+    window.Plotly.restyle(gd, {"marker.symbol": want, "marker.size": Math.round(size * 1.7)}, [idx]);
+    gd.data[idx].marker.__ldSize = size;
   },
   /* the committed vector (st-plaus): always shown; live answers still on their way are dropped */
   committed: function (p) {

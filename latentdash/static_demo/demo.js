@@ -386,6 +386,8 @@
       S.A = S.B = null;
       $("a-label").textContent = "A: none";
       $("b-label").textContent = "B: none";
+      $("strip").replaceChildren(Object.assign(document.createElement("span"),
+        {className: "sd-muted", textContent: "set A and B from selected points"}));
       return drawMap().then(() => {
         select(prev && keep !== null && prev.md.n === md.n ? keep : 0);
         if (D.dec) { where("browser", ""); } else if (D.decWhy) { unavailable(D, D.decWhy); } else { decoder(D); }

@@ -57,6 +57,7 @@ def analysis_card():
                 html.Summary("Topology (persistent homology of the latent codes)"),
                 html.Div(
                     [_diagram_graph(ids.TOPO_H0), _diagram_graph(ids.TOPO_H1)],
+                    id=ids.TOPO_DIAGRAMS,
                     className="ld-row ld-topo-diagrams",
                 ),
                 html.Div(id=ids.TOPO_TEXT, className="ld-topo-text"),
@@ -134,12 +135,13 @@ def register_analysis(app, catalog):
         Output(ids.TOPO_TEXT, "children"),
         Output(ids.TOPO_PARAMS, "children"),
         Output(ids.ST_TOPOKEY, "data"),
+        Output(ids.TOPO_DIAGRAMS, "hidden"),
         Input(ids.ST_MAP, "data"),
         Input(ids.ST_DRAWN, "data"),
         State(ids.ST_TOPOKEY, "data"),
         prevent_initial_call=True,
     )
-    @shown("topology", 5)
+    @shown("topology", 6)
     def draw_topology(map_part, drawn, key):
         model = (map_part or {}).get("model")
         if not drawn or not model or model == key:  # the diagrams depend on the model only
@@ -147,6 +149,6 @@ def register_analysis(app, catalog):
         r = analysis.render_topology({"model": model}, catalog)
         if not r["ok"]:
             blank = empty_figure()
-            return blank, blank, html.P(r["reading"], className="ld-hint"), "", model
+            return blank, blank, html.P(r["reading"], className="ld-hint"), "", model, True
         text = [html.P(html.Strong(r["counts"]), className="ld-topo-counts"), html.P(r["reading"])]
-        return r["h0"], r["h1"], text, r["params"], model
+        return r["h0"], r["h1"], text, r["params"], model, False

@@ -17,7 +17,7 @@ import numpy as np
 from .. import latent_ops
 from ..errors import LatentdashError
 from .catalog import BASES, ModelView
-from .schema import MAX_STEPS, MIN_STEPS, implied_z, latent_of, parse_direction
+from .schema import MAX_STEPS, MIN_STEPS, implied_z, latent_of, number_text, parse_direction
 
 N_NEIGHBOURS = 8
 MAX_SELECTION = 200_000
@@ -179,7 +179,10 @@ def camera_from_relayout(rel, dims: int, old):
             raise Reject("relayout ranges need two numbers per axis")
         if not all(map(math.isfinite, x + y)) or x[1] <= x[0] or y[1] <= y[0]:
             raise Reject("relayout ranges are not finite increasing numbers")
-        return {"x": x, "y": y}
+        # as the link writes them, so the address bar's copy parses back to this same camera (else
+        # the URL event that follows a camera move looked like a new view: a full map redraw)
+        rx, ry = [float(number_text(v)) for v in x], [float(number_text(v)) for v in y]
+        return {"x": rx, "y": ry} if rx[1] > rx[0] and ry[1] > ry[0] else {"x": x, "y": y}
     cam = rel.get("scene.camera")
     if not isinstance(cam, dict):
         return old
@@ -192,6 +195,7 @@ def camera_from_relayout(rel, dims: int, old):
             raise Reject("3-D camera has non-numeric values") from e
         if not all(math.isfinite(c) for c in out[p].values()):
             raise Reject("3-D camera has non-finite values")
+        out[p] = {a: float(number_text(c)) for a, c in out[p].items()}  # as the link writes them
     return out
 
 

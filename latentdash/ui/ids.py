@@ -87,13 +87,14 @@ PRIOR_ON, PRIOR_N, PRIOR_SEED, PRIOR_T = "prior-on", "prior-n", "prior-seed", "p
 BTN_PRIOR_ROLL, PRIOR_GRID, PRIOR_CELL, PRIOR_NOTE = "btn-prior-roll", "prior-grid", "prior-cell", "prior-note"
 # plausibility of the decoded vectors (ui/plaus_render.py; drawn by assets/ld-7-plaus.js)
 ST_PLAUS = "st-plaus"  # the committed slider vector's plausibility (plaus_render.summary)
-PLAUS = "plaus"  # the line under the current decode: verdict, percentile, log prior, warning
+PLAUS = "plaus-line"  # the line under the current decode: verdict, percentile, log prior, warning
 PLAUS_PATH, PLAUS_PATH_NOTE, PLAUS_PATH_BOX = "plaus-path", "plaus-path-note", "plaus-path-box"
 # fit diagnosis, semantic regions, topology (ui/analysis.py, ui/analysis_card.py)
 REGION_ON, REGION_SHORT = "region-on", "region-short"  # the map's "Region labels" toggle and its note
 ANALYSIS_CARD, FIT_GRAPH, FIT_TEXT = "analysis-card", "fit-graph", "fit-text"
 REGION_NOTE, REGION_LIST = "region-note", "region-list"
 TOPO_BOX, TOPO_H0, TOPO_H1, TOPO_TEXT, TOPO_PARAMS = "topo-box", "topo-h0", "topo-h1", "topo-text", "topo-params"
+TOPO_DIAGRAMS = "topo-diagrams"  # the two diagrams' row (hidden when the topology was not computed)
 ST_TOPOKEY = "st-topokey"  # which model the topology diagrams were drawn for
 # the strip and the grids decoded in the page (ui/grids.py, assets/ld-7-grids.js)
 ST_DECODE = "st-decode"  # {"model": name} while the page decodes that model's strip and grids itself

@@ -425,9 +425,8 @@ SCHEMA: tuple[Field, ...] = (
     # semantic map: region labels on the 2-D map (ui/analysis.py)
     Field("rlabels", ("map",), lambda view, s: False, "regions", lambda v, s, view: "1" if v else None, flag),
     # your image (ui/upload.py): the converted model input as a PNG data URI (the link carries it
-    # as base64url when it is small enough) and its file name (not in the link)
+    # as base64url when it is small enough)
     Field("upimg", ("upload",), lambda view, s: None, "img", upload.encode_param, upload.decode_param),
-    Field("upname", ("upload",), lambda view, s: None),
     # decode anywhere (ui/anywhere.py): the decoded 2-D map position, and the manifold grid toggle
     Field(
         "anyat",

@@ -86,11 +86,11 @@ def register_upload(app, catalog):
     @app.callback(Output(ids.UP_ORIG, "src"), Output(ids.UP_RECON, "src"), Output(ids.UP_INFO, "children"),
                   Output(ids.UP_NBRS, "children"), Output(ids.BTN_UP_LOAD, "disabled"),
                   Output(ids.BTN_UP_CLEAR, "disabled"), Output({"type": ids.UP_USE, "index": ALL}, "disabled"),
-                  Input(ids.ST_UPLOAD, "data"), prevent_initial_call=True)
+                  Input(ids.ST_UPLOAD, "data"), State(ids.ST_UPIN, "data"), prevent_initial_call=True)
     # fmt: on
     @shown("uploaded image", 7)
-    def draw_upload(upload_part):
-        r = card.render_upload(upload_part or {"model": catalog.default}, catalog)
+    def draw_upload(upload_part, upin):
+        r = card.render_upload(upload_part or {"model": catalog.default}, catalog, upin)
         n_use = len(ctx.outputs_list[-1])
         if not r["has"]:
             note = r.get("note") or "Nothing uploaded yet."

@@ -50,10 +50,9 @@ def on_upload(state, value, env: Env):
         up.decode_image(value["img"], env.view.image_shape)
     except up.UploadError as e:
         raise Reject(str(e)) from None
-    name = up.clean_name(value.get("name")) or "your image"
-    if state.get("upimg") == value["img"] and state.get("upname") == name:
+    if state.get("upimg") == value["img"]:
         return NO_CHANGE
-    state["upimg"], state["upname"] = value["img"], name
+    state["upimg"] = value["img"]
 
 
 def on_upload_use(state, value, env: Env):
@@ -75,14 +74,16 @@ def on_upload_load(state, value, env: Env):
 def on_upload_clear(state, value, env: Env):
     if state.get("upimg") is None:
         return NO_CHANGE
-    state["upimg"], state["upname"] = None, None
+    state["upimg"] = None
 
 
 # ----------------------------------------------------------------------------- render
-def render_upload(state: dict, catalog) -> dict:
+def render_upload(state: dict, catalog, upin=None) -> dict:
     """What the card shows: {"available": False, "note"} for a model without an encoder,
     {"has": False} without an image, else the image, its reconstruction and error, its nearest
-    neighbours, its distance to the data and whether a link carries it."""
+    neighbours, its distance to the data and whether a link carries it. `upin`: the conversion's
+    record (st-upin), whose file name is shown while it is the image on show (the name is not
+    view state: a link does not carry it)."""
     from .handlers import view_of
     from .render import _neighbours
 
@@ -102,7 +103,10 @@ def render_upload(state: dict, catalog) -> dict:
     out = {
         "available": True,
         "has": True,
-        "name": state.get("upname") or "your image",
+        "name": (
+            up.clean_name(upin.get("name")) if isinstance(upin, dict) and upin.get("img") == state["upimg"] else ""
+        )
+        or "your image",
         "orig": state["upimg"],
         "recon": up.image_uri(recon),
         "error": round(float(np.mean((recon - x) ** 2)), 5),
