@@ -369,3 +369,12 @@ def test_a_generator_without_an_encoder_says_so(generator_explorer):
         upload_card.on_upload(state, {"img": img, "name": "x.png"}, Env(cat, view))
     with pytest.raises(LatentdashError, match="without an encoder"):
         converted(cat, "file", data_url(png_of(np.zeros((16, 16, 3), np.uint8))), "x.png", False, view.name, {})
+
+
+def test_the_page_re_reading_its_own_address_changes_nothing(catalog, view):
+    """After a camera move the page rewrites the address bar and reads it back (a `url` event):
+    a state with an image must parse back to itself, or every zoom would redraw the whole map."""
+    state = with_image(catalog, view, item_png(view))
+    state["cam"] = {"x": [-1.0, 1.0], "y": [-2.0, 2.0]}
+    res = events.reduce(state, "url", urlstate.serialize(state, catalog), catalog)
+    assert res["state"] is None and res["message"] is None
