@@ -56,8 +56,8 @@ def splits(explorer) -> np.ndarray:
 
 
 def _cell(text: str) -> str:
-    """One text cell as csv.writer (QUOTE_MINIMAL) writes it."""
-    return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\r\n') else text
+    """One text cell as csv.writer (QUOTE_MINIMAL, lineterminator "\\n") writes it."""
+    return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\n') else text
 
 
 def atlas_csv(explorer, chunk: int = CHUNK):

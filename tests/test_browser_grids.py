@@ -140,7 +140,7 @@ def test_the_traversal_and_prior_grids_are_decoded_in_the_page(page, live_server
     n_trav, n_prior = len(replies_for(replies, ids.TRAV_GRID)), len(replies_for(replies, ids.PRIOR_GRID))
     # sorting by score: the page scores the rows and orders them as the server would
     page.locator("#trav-sort input[type=checkbox]").check()
-    page.wait_for_function("() => new URLSearchParams(location.search).has('tsort')", timeout=30_000)
+    page.wait_for_function("() => new URLSearchParams(location.search).get('tsort') === '1'", timeout=30_000)
     page.wait_for_function("() => document.querySelectorAll('#trav-grid canvas').length === 40", timeout=30_000)
     page.wait_for_function(SETTLED, timeout=30_000)
     state = page_state(page, catalog)
@@ -169,7 +169,7 @@ def test_the_traversal_and_prior_grids_are_decoded_in_the_page(page, live_server
     page.screenshot(path=str(ARTIFACTS / "browser-grids-02-traversal.png"))
     # unsorted again: the same vectors come back (nothing to decode), the rows go back in place
     page.locator("#trav-sort input[type=checkbox]").uncheck()
-    page.wait_for_function("() => !new URLSearchParams(location.search).has('tsort')", timeout=30_000)
+    page.wait_for_function("() => new URLSearchParams(location.search).get('tsort') === '0'", timeout=30_000)
     page.wait_for_function(
         f"(want) => JSON.stringify(({TRAV_ROWS})().map((r) => r[0])) === JSON.stringify(want)",
         arg=[r["label"] for r in unsorted],

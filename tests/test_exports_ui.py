@@ -392,3 +392,12 @@ def test_the_openapi_document_declares_the_downloads(client):
         op = doc["paths"][path]["get"]
         assert list(op["responses"]["200"]["content"]) == [ctype], path
         assert {"400", "404", "422"} <= set(op["responses"]) or path.endswith(".csv")
+
+
+def test_csv_text_cells_are_quoted_as_csv_writer_quotes_them():
+    from latentdash import exports
+
+    for text in ("T-shirt/top", "a,b", 'say "hi"', "two\nlines", "", "cr\r"):
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerow(["x", text])
+        assert "x," + exports._cell(text) + "\n" == buf.getvalue(), text

@@ -47,26 +47,32 @@ window.latentdashPlaus = {
       el.title = unsure ? p.hover : "slider vector";
     }
     this.cur = p;
-    this.marker3d();
+    this.marker3d(40);
   },
-  /* 3-D maps: the figure's own 'current' trace, hollow when uncertain (again after each redraw) */
-  marker3d: function () {
+  /* 3-D maps: the figure's own 'current' trace, hollow when uncertain, again after each redraw;
+     until plotly has drawn the 3-D graph once, tried again (tries x 250 ms) */
+  marker3d: function (tries) {
     const ld = window.latentdash, ids = ld.ids, gd = ld.graphDiv(ids.GRAPH3);
-    if (!gd || typeof gd.on !== "function") { return; }
-    if (!gd.__ldPlaus) { gd.__ldPlaus = true; gd.on("plotly_afterplot", () => this.marker3d()); }
+    if (!gd || typeof gd.on !== "function" || !gd._fullData || !window.Plotly) {
+      if (tries > 0) { setTimeout(() => this.marker3d(tries - 1), 250); }
+      return;
+    }
+    if (!gd.__ldPlaus) { gd.__ldPlaus = true; gd.on("plotly_afterplot", () => this.marker3d(0)); }
     // (also while hidden: the sibling map it shows has the same space and method, so the same exactness)
-    if (!gd._fullData || !window.Plotly) { return; }
     const idx = gd._fullData.findIndex((t) => t.name === "current");
     const unsure = !!(this.cur && this.cur.uncertain), want = unsure ? "diamond-open" : "diamond";
     const tr = idx >= 0 ? gd.data[idx] : null;
     if (!tr || !tr.marker || tr.marker.symbol === want) { return; }
-    if (!unsure) {
-      window.Plotly.restyle(gd, {"marker.symbol": want, "marker.size": tr.marker.__ldSize || tr.marker.size}, [idx]);
+    const line = tr.marker.line || {};
+    if (!unsure) {   // the figure's own look back
+      const o = tr.marker.__ldOrig || {size: tr.marker.size, color: line.color};
+      window.Plotly.restyle(gd, {"marker.symbol": want, "marker.size": o.size, "marker.line.color": o.color}, [idx]);
       return;
     }
-    const size = tr.marker.size;   // larger and hollow; the figure's size comes back with "typical"
-    window.Plotly.restyle(gd, {"marker.symbol": want, "marker.size": Math.round(size * 1.7)}, [idx]);
-    gd.data[idx].marker.__ldSize = size;
+    const orig = {size: tr.marker.size, color: line.color};   // larger, hollow, red
+    window.Plotly.restyle(gd, {"marker.symbol": want, "marker.size": Math.round(orig.size * 1.8),
+                               "marker.line.color": "#ff2d2d"}, [idx]);
+    gd.data[idx].marker.__ldOrig = orig;
   },
   /* the committed vector (st-plaus): always shown; live answers still on their way are dropped */
   committed: function (p) {

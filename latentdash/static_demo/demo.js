@@ -383,6 +383,7 @@
       $("model-info").textContent = md.kind.toUpperCase() + " · " + md.latent_dim + "-D latents · " +
         md.n.toLocaleString("en") + " images of " + (md.dataset || "its prior");
       $("sliders-card").querySelector("h2").textContent = "Latent sliders (" + md.latent_dim + "-D)";
+      $("orig-cap").textContent = md.kind === "generator" ? "sample (as stored)" : "original";   // no encoder
       S.A = S.B = null;
       $("a-label").textContent = "A: none";
       $("b-label").textContent = "B: none";
