@@ -155,6 +155,19 @@ class Explorer:
             raise LatentdashError(f"position {xy.tolist()} is not finite; pass real x, y coordinates")
         return self._placer.unproject(xy[None], name)[0]
 
+    def unproject_many(self, xy, map_name: str) -> np.ndarray:
+        """unproject for many positions at once (one tree query): float32 [n, d] for xy [n, 2]."""
+        name = self._check_map(map_name)
+        dims = self.atlas.maps[name].shape[1]
+        if dims != 2:
+            raise LatentdashError(f"unproject works on 2-D maps only and {name} is {dims}-D; pick a -2d map")
+        xy = np.asarray(xy, dtype=np.float64)
+        if xy.ndim != 2 or xy.shape[1] != 2 or len(xy) == 0:
+            raise LatentdashError(f"positions on {name} need shape [n, 2] (x, y), got {list(xy.shape)}")
+        if not np.isfinite(xy).all():
+            raise LatentdashError("positions contain NaN or infinite values; pass real x, y coordinates")
+        return np.asarray(self._placer.unproject(xy, name), np.float32)
+
     def neighbours(self, z, k: int = 8):
         """(indices int64 [k], distances float32 [k]) of the k dataset items nearest to z."""
         z = self._as_latents(z)

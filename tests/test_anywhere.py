@@ -391,3 +391,21 @@ def test_a_camera_move_reads_back_from_the_address_bar_as_the_same_view(catalog)
     cam = {"eye": {"x": 1.234567, "y": -0.9876543, "z": 0.5}, "center": {"x": 0, "y": 0, "z": 0}}
     moved3 = reduce(s3, "relayout", {"scene.camera": cam}, catalog)["state"]
     assert reduce(moved3, "url", urlstate.serialize(moved3, catalog), catalog)["state"] is None
+
+
+def test_unproject_many_is_unproject_row_by_row(vae2, catalog):
+    from latentdash.errors import LatentdashError
+
+    ex16, ex2 = (
+        view_of(catalog, state_for(catalog, "pca-16")).explorer,
+        view_of(vae2, {"model": "fashion-vae-2"}).explorer,
+    )
+    for e, m in ((ex16, MAP2), (ex2, "pixel-umap-2d"), (ex2, RAW)):
+        xy = e.coords(m)[:20].astype(np.float64) + 0.1
+        np.testing.assert_allclose(e.unproject_many(xy, m), np.stack([e.unproject(p, m) for p in xy]), atol=1e-6)
+    with pytest.raises(LatentdashError, match="shape"):
+        ex2.unproject_many([1.0, 2.0], RAW)
+    with pytest.raises(LatentdashError, match="NaN"):
+        ex2.unproject_many([[1.0, float("nan")]], RAW)
+    with pytest.raises(LatentdashError, match="2-D maps only"):
+        ex2.unproject_many([[1.0, 2.0]], "pixel-pca-3d")

@@ -146,11 +146,8 @@ def test_the_manifold_grid_appears_and_follows_a_zoom(anypage):
     x1, y1 = (list(map(float, g1[k].split(","))) for k in ("x", "y"))
     assert (x1[1] - x1[0]) * (y1[1] - y1[0]) < 0.7 * (x0[1] - x0[0]) * (y0[1] - y0[0])
     np.testing.assert_allclose(g1["box"], page.evaluate(RANGE_BOX, [x1, y1]), atol=1.5)
+    page.wait_for_timeout(300)  # painted (a new data URI is decoded after it is set)
     page.screenshot(path=str(ARTIFACTS / "anywhere-grid-zoomed.png"))
-    for k in range(4):
-        page.wait_for_timeout(400)
-        page.screenshot(path=f"/tmp/c_shots/t{k}.png")
-        print(k, page.evaluate(GRID) and {kk: v for kk, v in page.evaluate(GRID).items() if kk != "src"}, page.evaluate("() => { const l = document.getElementById('any-layer'); return [l.style.cssText, document.getElementById('any-grid').style.cssText, getComputedStyle(document.getElementById('any-grid')).opacity]; }"))
     page.locator("#grid-on label", has_text="manifold grid").click()
     page.wait_for_function(f"() => ({GRID})() === null")
     assert "grid=1" not in page.url

@@ -364,16 +364,22 @@ def test_bad_export_requests_get_one_json_line(client, url, status, words):
 
 
 def test_exports_write_nothing_to_disk(client, tmp_path, monkeypatch):
+    """No temporary file, nothing in the working folder or the cache: downloads are made in memory."""
+    import tempfile
+
+    work, temp = tmp_path / "cwd", tmp_path / "tmp"
+    work.mkdir()
+    temp.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
     cache = os.environ.get("LATENTDASH_CACHE")
-    watched = [p for p in (os.getcwd(), cache, "/tmp") if p and os.path.isdir(p)]
-
-    def listing():
-        return {p: set(os.listdir(p)) for p in watched}
-
-    before = listing()
+    atlas_dir = os.path.join(cache, "atlas") if cache else None
+    before = sorted(os.listdir(atlas_dir)) if atlas_dir and os.path.isdir(atlas_dir) else None
     for url in ("decode.png?index=1&scale=8", "interpolation.gif?a=1&b=2&steps=32&scale=8", "atlas.csv"):
         get(client, f"{API}/{VAE}/{url}")
-    assert listing() == before
+    assert list(work.iterdir()) == [] and list(temp.iterdir()) == []
+    if before is not None:
+        assert sorted(os.listdir(atlas_dir)) == before
 
 
 def test_the_openapi_document_declares_the_downloads(client):
@@ -384,6 +390,7 @@ def test_the_openapi_document_declares_the_downloads(client):
         "/models/{model}/interpolation.gif": "image/gif",
         "/models/{model}/sweep.gif": "image/gif",
         "/models/{model}/attribute.gif": "image/gif",
+        "/models/{model}/attribute.png": "image/png",
         "/models/{model}/traversal.png": "image/png",
         "/models/{model}/prior.png": "image/png",
         "/models/{model}/atlas.csv": "text/csv",
@@ -401,3 +408,31 @@ def test_csv_text_cells_are_quoted_as_csv_writer_quotes_them():
         buf = io.StringIO()
         csv.writer(buf, lineterminator="\n").writerow(["x", text])
         assert "x," + exports._cell(text) + "\n" == buf.getvalue(), text
+
+
+def test_a_traversal_along_group_directions_downloads_the_pages_rows(client, cat):
+    state = state_of(
+        cat, "?model=fashion-vae-16&sel=3&selection=0-40&groups=mine:50-90&dir=all>sel&trav=1&trows=attr&tn=4&tcols=3"
+    )
+    page = algebra_render.render_trav(state, cat)
+    assert [row["spec"] for row in page["rows"]][:1] == ["all>sel"]
+    link = export_links.download_links(state, cat, scale=1)["trav_png"]
+    assert "groups=mine:50-90" in link["href"] and "selection=0-40" in link["href"]
+    r = get(client, link["href"])
+    assert attachment_name(r) == link["download"]
+    cells = [c for row in page["rows"] for c in row["cells"]]
+    for k, t in enumerate(tiles(pixels(r.data), len(page["rows"]), 3)):
+        assert np.array_equal(t, uri_pixels(cells[k])), k
+
+
+def test_the_strength_strip_png_is_the_attribute_cards_strip(client, cat):
+    state = state_of(cat, "?model=fashion-vae-16&sel=3&dir=c7>c9")
+    page = algebra_render.render_attr(state, cat)["strip"]
+    link = export_links.download_links(state, cat, scale=2)["attr_png"]
+    assert link["download"] == "fashion-vae-16_attr_Sneaker-to-Ankle-boot_-2-to-2_5_item3_x2.png"
+    r = get(client, link["href"])
+    assert attachment_name(r) == link["download"]
+    strip = pixels(r.data)[::2, ::2]
+    assert [s["s"] for s in page] == [-2.0, -1.0, 0.0, 1.0, 2.0]
+    for k, t in enumerate(tiles(strip, 1, 5)):
+        assert np.array_equal(t, uri_pixels(page[k]["src"])), k

@@ -137,7 +137,9 @@ def test_default_frame_policy(explorers):
 
 def test_request_size_limit_is_a_json_413(client):
     big = json.dumps({"output": "x", "inputs": [], "pad": "a" * 60_000})  # > 0.05 MB
-    r = client.post("/_dash-update-component", data=big, headers={"Content-Type": "application/json"})
+    # Dash's endpoint takes 4/3 of the limit + 256 kB (the page's upload arrives as base64)
+    huge = json.dumps({"output": "x", "inputs": [], "pad": "a" * 400_000})
+    r = client.post("/_dash-update-component", data=huge, headers={"Content-Type": "application/json"})
     assert r.status_code == 413
     msg = r.get_json()["error"]
     assert "\n" not in msg and "0.05 MB" in msg and "LATENTDASH_MAX_UPLOAD_MB" in msg

@@ -168,6 +168,8 @@ def test_every_event_has_a_handler_and_distinct_sources():
         # your image: "Load into sliders" and a click on one of its neighbours
         "upload_load",
         "upload_nbr",
+        # decode anywhere: the clicked position's vector goes into the sliders
+        "anywhere",
     }
 
 

@@ -330,8 +330,8 @@ def test_bad_uploads_over_http_leave_the_page_as_it_was(dc, initial, contents, m
 
 
 def test_more_than_5_mb_is_refused_with_a_message_and_a_huge_body_is_a_413(app, dc, initial):
-    six_mb = base64.b64encode(b"\x89PNG" + bytes(5 * 1024 * 1024 + 500_000)).decode()
-    status, data = convert_http(dc, initial, contents="data:image/png;base64," + six_mb)
+    over_5_mb = base64.b64encode(b"\x89PNG" + bytes(5 * 1024 * 1024 + 100_000)).decode()
+    status, data = convert_http(dc, initial, contents="data:image/png;base64," + over_5_mb)
     assert status == 200 and "the limit is 5 MB" in data["sideUpdate"][ids.MSG]["children"]
     # past the request allowance (4/3 of the limit): Flask answers 413 with a message, not a 500
     body = dc.body(CONVERT, {f"{ids.UPLOAD}.contents": "data:image/png;base64," + "A" * (9 * 1024 * 1024)}, [])

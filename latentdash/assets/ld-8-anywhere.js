@@ -147,9 +147,21 @@ window.latentdashAnywhere = {
   },
   grid: function (res) {
     if (!res) { return; }
-    if (res.stale) { this.asked = null; } else if (res.off) { this.shown = null; } else if (res.src) { this.shown = res; }
-    const gd = window.latentdash.graphDiv(window.latentdash.ids.GRAPH);
-    if (gd) { this.place(gd); if (res.stale) { this.schedule(gd); } }
+    const apply = () => {
+      const gd = window.latentdash.graphDiv(window.latentdash.ids.GRAPH);
+      if (gd) { this.place(gd); if (res.stale) { this.schedule(gd); } }
+    };
+    if (res.stale) { this.asked = null; } else if (res.off) { this.shown = null; }
+    if (!res.src) { apply(); return; }
+    // decoded before it replaces the grid on show, so a zoom never flashes an empty plot
+    const pre = new Image();
+    pre.src = res.src;
+    const swap = () => {
+      if (this.shown && this.shown.nonce > res.nonce) { return; }   // a newer grid is already up
+      this.shown = res;
+      apply();
+    };
+    (pre.decode ? pre.decode() : Promise.resolve()).then(swap, swap);
   }
 };
 

@@ -58,10 +58,10 @@ def sweep_name(model, dim: int, lo: float, hi: float, steps: int, base: str, sca
     return filename(model, "sweep", f"z{dim}", rng, str(steps), base, scale_tag(scale), ext="gif")
 
 
-def attr_name(model, label: str, lo: float, hi: float, steps: int, base: str, scale: int) -> str:
+def attr_name(model, label: str, lo: float, hi: float, steps: int, base: str, scale: int, ext: str = "gif") -> str:
     label = str(label).replace("\u2192", "to")
     rng = f"{number(lo)}-to-{number(hi)}"
-    return filename(model, "attr", label, rng, str(steps), base, scale_tag(scale), ext="gif")
+    return filename(model, "attr", label, rng, str(steps), base, scale_tag(scale), ext=ext)
 
 
 def traversal_name(model, rows: str, n: int, cols: int, k: float, sort: bool, base: str, scale: int) -> str:

@@ -150,6 +150,25 @@ def export_ops(model, first) -> list:
             "Pass exactly one of `dir` and `v`; a strength of 1 moves by the direction's length.",
         ),  # fmt: skip
         op(
+            "/models/{model}/attribute.png",
+            "attributePng",
+            "PNG strip of an attribute sweep: z + s * v for steps strengths from lo to hi",
+            h_attr_png,
+            [
+                *base,
+                direction,
+                Param("v", "query", VECTOR, "the direction as a vector (instead of dir)"),
+                Param("lo", "query", _num(-alg.MAX_STRENGTH, alg.MAX_STRENGTH), "first strength (default -2)"),
+                Param("hi", "query", _num(-alg.MAX_STRENGTH, alg.MAX_STRENGTH), "last strength (default 2)"),
+                steps,
+                groups,
+                selection,
+                scale,
+            ],
+            "image/png",
+            "As attribute.gif, side by side; steps 5 from -2 to 2 (the default here) is the page's strength strip.",
+        ),
+        op(
             "/models/{model}/traversal.png",
             "traversalPng",
             "PNG of the traversal grid around a vector",
@@ -298,7 +317,7 @@ def h_sweep_gif(ctx, view, q, body):
     return _attachment(export.gif_bytes(frames, s, d), "image/gif", name)
 
 
-def h_attr_gif(ctx, view, q, body):
+def _attr(view, q, default_steps: int):
     z, base = _base(view, q)
     if ("dir" in q) == ("v" in q):
         raise ApiError(422, "pass exactly one of ?dir=SPEC (e.g. c7>c9, pc0, dim3) or ?v=a,b,... (a vector)")
@@ -311,10 +330,22 @@ def h_attr_gif(ctx, view, q, body):
         direction = A.direction(view, _state_extras(view, q, {}))
         v, label = direction.v, direction.label
     lo, hi = _range(q, -2.0, 2.0)
-    steps, s, d = int(q.get("steps", SWEEP_STEPS)), int(q.get("scale", 1)), int(q.get("duration", 100))
-    frames = export.there_and_back(view.explorer.decode(alg.strength_strip(z, v, np.linspace(lo, hi, steps))))
-    name = names.attr_name(view.name, label, lo, hi, steps, base, s)
-    return _attachment(export.gif_bytes(frames, s, d), "image/gif", name)
+    steps = int(q.get("steps", default_steps))
+    imgs = view.explorer.decode(alg.strength_strip(z, v, np.linspace(lo, hi, steps)))
+    return imgs, (label, lo, hi, steps, base)
+
+
+def h_attr_gif(ctx, view, q, body):
+    imgs, args = _attr(view, q, SWEEP_STEPS)
+    s, d = int(q.get("scale", 1)), int(q.get("duration", 100))
+    data = export.gif_bytes(export.there_and_back(imgs), s, d)
+    return _attachment(data, "image/gif", names.attr_name(view.name, *args, s))
+
+
+def h_attr_png(ctx, view, q, body):
+    imgs, args = _attr(view, q, len(alg.STRIP_STRENGTHS))
+    s = int(q.get("scale", 1))
+    return _attachment(export.strip_png(imgs, s), "image/png", names.attr_name(view.name, *args, s, ext="png"))
 
 
 def traversal_images(view, state: dict) -> tuple[np.ndarray, list[str]]:

@@ -11,7 +11,8 @@
   from this origin plus the exact inline scripts of the page, by hash, computed from the page
   as sent; no plugins; frames only from `config.frame_ancestors`), X-Content-Type-Options,
   Referrer-Policy, X-Frame-Options (for browsers without frame-ancestors), COOP;
-- a request size limit (`config.max_upload_mb`; a larger body is a 413 with a JSON message);
+- a request size limit (`config.max_upload_mb`; a larger body is a 413 with a JSON message;
+  Dash's callback endpoint takes 4/3 of it + 256 kB: the page's image upload arrives as base64);
 - Flask's debug mode off unless `--debug`.
 No route takes a file path from the client except Flask's static routes, which resolve it
 inside their folder (werkzeug's safe_join) or answer 404.
@@ -179,13 +180,14 @@ def secure(app, config) -> None:
     server.config["MAX_CONTENT_LENGTH"] = int(float(config.max_upload_mb) * 1024 * 1024)
     server.config["MAX_FORM_MEMORY_SIZE"] = server.config["MAX_CONTENT_LENGTH"]
     # the page's image upload reaches Dash as a base64 data URL in a JSON body: 4/3 of the file
-    # (ui/upload_callbacks.py checks the file itself against the limit)
-    dash_allowance = int(server.config["MAX_CONTENT_LENGTH"] * 4 / 3) + 1024 * 1024
+    # plus the rest of the request (ui/upload_callbacks.py checks the file itself against the limit)
+    dash_allowance = int(server.config["MAX_CONTENT_LENGTH"] * 4 / 3) + 256 * 1024
 
     @server.before_request
     def upload_allowance():
         if request.path.endswith("/_dash-update-component"):
             request.max_content_length = dash_allowance
+
     server.config.update(
         COMPRESS_MIMETYPES=MIMETYPES,
         COMPRESS_ALGORITHM=["br", "gzip"],

@@ -24,12 +24,13 @@ from .schema import DEFAULT_PRIOR, DEFAULT_TRAV, KEPT, encode_groups, encode_z, 
 
 DEFAULT_SCALE = 4
 SWEEP_STEPS = 16
-LINKS = ("decode", "sweep", "interp_png", "interp_gif", "attr_gif", "trav_png", "prior_png", "csv")
+LINKS = ("decode", "sweep", "interp_png", "interp_gif", "attr_png", "attr_gif", "trav_png", "prior_png", "csv")
 LINK_ID = {
     "decode": ids.EXP_DECODE,
     "sweep": ids.EXP_SWEEP,
     "interp_png": ids.EXP_INTERP_PNG,
     "interp_gif": ids.EXP_INTERP_GIF,
+    "attr_png": ids.EXP_ATTR_PNG,
     "attr_gif": ids.EXP_ATTR_GIF,
     "trav_png": ids.EXP_TRAV_PNG,
     "prior_png": ids.EXP_PRIOR_PNG,
@@ -40,6 +41,7 @@ LINK_TEXT = {
     "sweep": "GIF sweep",
     "interp_png": "PNG strip",
     "interp_gif": "GIF",
+    "attr_png": "PNG strip",
     "attr_gif": "GIF sweep",
     "trav_png": "PNG grid",
     "prior_png": "PNG grid",
@@ -142,21 +144,27 @@ def _uses_groups(spec) -> bool:
     return bool(spec) and any(r == "sel" or r.startswith("g:") for r in str(spec).split(">"))
 
 
-def attr_link(view, state, catalog, scale) -> dict:
+def attr_links(view, state, catalog, scale) -> tuple[dict, dict]:
+    """The strength strip (-2, -1, 0, 1, 2: the card's strip) as a PNG, and a GIF sweep."""
     spec = state.get("dir")
     if not spec:
-        return _off("pick a direction first")
+        off = _off("pick a direction first")
+        return off, off
     try:
         d = A.direction(view, state)
     except Reject as e:
-        return _off(str(e))
+        return _off(str(e)), _off(str(e))
     params, base = _base(view, state)
     # a direction between the selection or saved groups goes as its vector (a link can't carry them)
     params.update({"v": _vector_text(d.v)} if _uses_groups(spec) else {"dir": spec})
     label = "vector" if _uses_groups(spec) else d.label
-    href = _href(catalog, view.name, "attribute.gif", _scaled({**params, "steps": SWEEP_STEPS}, scale))
-    name = names.attr_name(view.name, label, -2.0, 2.0, SWEEP_STEPS, base, scale)
-    return _on(href, name, f"strength -2 to 2 and back, x{scale}")
+    out = []
+    for ext, steps, what in (("png", 5, "strength -2 to 2"), ("gif", SWEEP_STEPS, "strength -2 to 2 and back")):
+        href = _href(catalog, view.name, f"attribute.{ext}", _scaled({**params, "steps": steps}, scale))
+        out.append(
+            _on(href, names.attr_name(view.name, label, -2.0, 2.0, steps, base, scale, ext), f"{what}, x{scale}")
+        )
+    return out[0], out[1]
 
 
 def trav_link(view, state, catalog, scale) -> dict:
@@ -211,12 +219,14 @@ def download_links(state: dict, catalog, scale=DEFAULT_SCALE, dim=None) -> dict:
     scale = check_scale(scale)
     state = {**DEFAULT_TRAV, **DEFAULT_PRIOR, **state}
     png, gif = interp_links(view, state, catalog, scale)
+    attr_png, attr_gif = attr_links(view, state, catalog, scale)
     return {
         "decode": decode_link(view, state, catalog, scale),
         "sweep": sweep_link(view, state, catalog, scale, dim),
         "interp_png": png,
         "interp_gif": gif,
-        "attr_gif": attr_link(view, state, catalog, scale),
+        "attr_png": attr_png,
+        "attr_gif": attr_gif,
         "trav_png": trav_link(view, state, catalog, scale),
         "prior_png": prior_link(view, state, catalog, scale),
         "csv": csv_link(view, catalog),
@@ -271,7 +281,7 @@ def interp_downloads():
 
 
 def attr_downloads():
-    return _row("attr_gif")
+    return _row("attr_png", "attr_gif")
 
 
 def trav_downloads():

@@ -110,6 +110,7 @@ UP_USE, UP_NBR = "up-use", "up-nbr"  # pattern ids {"type", "index": a|b|c} and 
 EXP_SCALE, EXP_DIM = "exp-scale", "exp-dim"  # image scale x1..x8; the dimension a sweep GIF moves
 EXP_DECODE, EXP_SWEEP, EXP_INTERP_PNG, EXP_INTERP_GIF = "exp-decode", "exp-sweep", "exp-interp-png", "exp-interp-gif"
 EXP_ATTR_GIF, EXP_TRAV_PNG, EXP_PRIOR_PNG, EXP_CSV = "exp-attr-gif", "exp-trav-png", "exp-prior-png", "exp-csv"
+EXP_ATTR_PNG = "exp-attr-png"  # the attribute strength strip as a PNG
 BTN_COPY_LINK, COPY_BOX, COPY_NOTE = "btn-copy-link", "copy-box", "copy-note"
 # decode anywhere and the manifold grid (ui/anywhere.py, assets/ld-8-anywhere.js)
 GRID_ON, ANY_NOTE, GRID_NOTE = "grid-on", "any-note", "grid-note"  # the grid toggle; the map card's lines
