@@ -279,6 +279,11 @@ def test_links_not_available_now_say_why(cat):
     assert links["csv"]["href"].endswith("/api/v1/models/fashion-ae-16/atlas.csv")
     with pytest.raises(Reject):
         export_links.download_links(state_of(cat, "?model=fashion-ae-16"), cat, scale=9)
+    # a part of the state that can't be linked (a tampered store) greys that link only
+    bad = dict(state_of(cat, "?model=fashion-vae-16&sel=3"), ton=True, tn=99)
+    links = export_links.download_links(bad, cat)
+    assert links["trav_png"]["href"] is None and "1 to 12 rows" in links["trav_png"]["title"]
+    assert links["decode"]["href"] and links["csv"]["href"]
 
 
 def test_the_links_callback_over_dashs_protocol(client, cat):

@@ -11,13 +11,18 @@
    text; on PCA maps the marker is exact and stays as it is. */
 window.latentdashPlaus = {
   off: false,            // true: no plausibility during drags (bench/bench_plaus.py's A/B only)
-  MIN_MS: 100, inflight: false, pending: null, last: 0, timer: 0, gen: 0, updates: 0, cur: null,
+  MIN_MS: 100, inflight: false, pending: null, last: 0, timer: 0, gen: 0, updates: 0, cur: null, wait3d: 0,
   /* p: plaus_render.summary's dict (or null: nothing to show) */
   show: function (p) {
     const ld = window.latentdash, box = document.getElementById(ld.ids.PLAUS);
     if (!box) { return; }
-    if (!p || typeof p.verdict !== "string") { box.replaceChildren(); delete box.dataset.verdict; this.marker(null); return; }
+    if (!p || typeof p.verdict !== "string") {
+      box.replaceChildren(); box.__ldSig = null; delete box.dataset.verdict; this.marker(null); return;
+    }
     const level = ["typical", "unusual", "off"][p.level] || "typical";
+    const sig = level + "|" + p.line + "|" + p.warn;
+    if (box.__ldSig === sig && box.firstChild) { this.updates += 1; this.marker(p); return; }   // unchanged
+    box.__ldSig = sig;
     const badge = document.createElement("span");
     badge.className = "ld-plaus-badge ld-plaus-" + level;
     badge.textContent = p.verdict;
@@ -54,7 +59,7 @@ window.latentdashPlaus = {
   marker3d: function (tries) {
     const ld = window.latentdash, ids = ld.ids, gd = ld.graphDiv(ids.GRAPH3);
     if (!gd || typeof gd.on !== "function" || !gd._fullData || !window.Plotly) {
-      if (tries > 0) { setTimeout(() => this.marker3d(tries - 1), 250); }
+      if (tries > 0 && !this.wait3d) { this.wait3d = setTimeout(() => { this.wait3d = 0; this.marker3d(tries - 1); }, 250); }
       return;
     }
     if (!gd.__ldPlaus) { gd.__ldPlaus = true; gd.on("plotly_afterplot", () => this.marker3d(0)); }

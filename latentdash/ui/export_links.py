@@ -61,7 +61,8 @@ def _href(catalog, model, path, params) -> str:
 
 
 def _vector_text(z) -> str:
-    return ",".join(number_text(float(v)) for v in np.asarray(z, np.float32).reshape(-1))
+    """A float32 vector with 9 significant digits: exact, so the download decodes the very vector."""
+    return ",".join(f"{float(v):.9g}" for v in np.asarray(z, np.float32).reshape(-1))
 
 
 def _base(view, state) -> tuple[dict, str]:
@@ -150,10 +151,7 @@ def attr_links(view, state, catalog, scale) -> tuple[dict, dict]:
     if not spec:
         off = _off("pick a direction first")
         return off, off
-    try:
-        d = A.direction(view, state)
-    except Reject as e:
-        return _off(str(e)), _off(str(e))
+    d = A.direction(view, state)
     params, base = _base(view, state)
     # a direction between the selection or saved groups goes as its vector (a link can't carry them)
     params.update({"v": _vector_text(d.v)} if _uses_groups(spec) else {"dir": spec})
@@ -212,23 +210,32 @@ def csv_link(view, catalog) -> dict:
     return _on(href, exports.csv_filename(view.explorer), f"{view.n} rows: index, label, latent, map positions")
 
 
+def _each(build, n: int = 1):
+    """One link builder's result; a part of the state it can't link greys that link (its
+    title says why) and leaves the others."""
+    try:
+        return build()
+    except Reject as e:
+        return _off(str(e)) if n == 1 else (_off(str(e)),) * n
+
+
 def download_links(state: dict, catalog, scale=DEFAULT_SCALE, dim=None) -> dict:
     """{link: {"href", "download", "title"}} for every download (href None: not available now,
-    title says why). Raises Reject for a state it can't link (the page keeps its links)."""
+    title says why). Raises Reject for a bad model or scale (the page keeps its links)."""
     view = view_of(catalog, state)
     scale = check_scale(scale)
     state = {**DEFAULT_TRAV, **DEFAULT_PRIOR, **state}
-    png, gif = interp_links(view, state, catalog, scale)
-    attr_png, attr_gif = attr_links(view, state, catalog, scale)
+    png, gif = _each(lambda: interp_links(view, state, catalog, scale), 2)
+    attr_png, attr_gif = _each(lambda: attr_links(view, state, catalog, scale), 2)
     return {
-        "decode": decode_link(view, state, catalog, scale),
-        "sweep": sweep_link(view, state, catalog, scale, dim),
+        "decode": _each(lambda: decode_link(view, state, catalog, scale)),
+        "sweep": _each(lambda: sweep_link(view, state, catalog, scale, dim)),
         "interp_png": png,
         "interp_gif": gif,
         "attr_png": attr_png,
         "attr_gif": attr_gif,
-        "trav_png": trav_link(view, state, catalog, scale),
-        "prior_png": prior_link(view, state, catalog, scale),
+        "trav_png": _each(lambda: trav_link(view, state, catalog, scale)),
+        "prior_png": _each(lambda: prior_link(view, state, catalog, scale)),
         "csv": csv_link(view, catalog),
     }
 
