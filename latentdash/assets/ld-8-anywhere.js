@@ -134,7 +134,9 @@ window.latentdashAnywhere = {
     const want = {key: fl.uirevision, x: fl.xaxis.range.slice(), y: fl.yaxis.range.slice()};
     if (JSON.stringify(want) === this.asked) { return; }
     this.timer = setTimeout(() => {
-      const again = {key: fl.uirevision, x: gd._fullLayout.xaxis.range.slice(), y: gd._fullLayout.yaxis.range.slice()};
+      const f = gd._fullLayout;   // the figure now (a redraw replaces the layout object)
+      if (!f || f.scene || !f.xaxis || !f.yaxis) { return; }
+      const again = {key: f.uirevision, x: f.xaxis.range.slice(), y: f.yaxis.range.slice()};
       this.asked = JSON.stringify(again);
       this.nonce += 1;
       window.dash_clientside.set_props(window.latentdash.ids.ST_GRIDREQ, {data: Object.assign(again, {nonce: this.nonce})});
