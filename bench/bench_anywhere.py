@@ -33,7 +33,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_api import free_port  # noqa: E402
+from bench.bench_api import free_port, wait_healthy  # noqa: E402
 from latentdash.ui import ids, urlstate  # noqa: E402
 from tests.dashclient import REDUCER, DashClient, stores_of  # noqa: E402
 
@@ -51,18 +51,7 @@ def start_server(args, port: int):
     cmd = [str(ROOT / ".venv" / "bin" / "latentdash"), "serve", "--checkpoint", args.checkpoint]
     cmd += ["--dataset", args.dataset, "--port", str(port), "--server", args.server]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 600
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"error: the server exited ({proc.returncode}): {proc.stderr.read()[-2000:]}")
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
-    proc.terminate()
-    raise SystemExit("error: the server did not answer /healthz within 10 minutes")
+    return wait_healthy(proc, port, 600)
 
 
 class Page:

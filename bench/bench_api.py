@@ -71,8 +71,12 @@ def start_server(args, port: int) -> subprocess.Popen:
         cmd += ["--server", args.server]
     if args.workers:
         cmd += ["--workers", str(args.workers)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 600  # a missing atlas is built first
+    return wait_healthy(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True), port)
+
+
+def wait_healthy(proc: subprocess.Popen, port: int, seconds: float = 600) -> subprocess.Popen:
+    """Wait for a started `latentdash serve` to answer /healthz (a missing atlas is built first)."""
+    deadline = time.time() + seconds
     while time.time() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"error: the server exited ({proc.returncode}): {proc.stderr.read()[-2000:]}")
@@ -83,7 +87,7 @@ def start_server(args, port: int) -> subprocess.Popen:
             pass
         time.sleep(0.3)
     proc.terminate()
-    raise SystemExit("error: the server did not answer /healthz within 10 minutes")
+    raise SystemExit(f"error: the server did not answer /healthz within {seconds:.0f} s")
 
 
 def timed_posts(session, url, bodies, headers) -> list[float]:

@@ -25,7 +25,6 @@ import base64
 import io
 import json
 import platform
-import socket
 import subprocess
 import sys
 import time
@@ -38,6 +37,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.bench_api import free_port, wait_healthy  # noqa: E402
 from latentdash import uploads  # noqa: E402
 from latentdash.ui import ids, urlstate  # noqa: E402
 from tests.dashclient import REDUCER, DashClient, stores_of  # noqa: E402
@@ -45,29 +45,12 @@ from tests.dashclient import REDUCER, DashClient, stores_of  # noqa: E402
 TARGET_P50_MS = 300.0
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(args, port: int) -> subprocess.Popen:
     cmd = [str(ROOT / ".venv" / "bin" / "latentdash"), "serve", "--checkpoint", args.checkpoint, "--port", str(port)]
     if args.server:
         cmd += ["--server", args.server]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 300
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"error: the server exited ({proc.returncode}): {proc.stderr.read()[-2000:]}")
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
-    proc.terminate()
-    raise SystemExit("error: the server did not answer /healthz within 5 minutes")
+    return wait_healthy(proc, port, 300)
 
 
 def photo_jpeg(target_mb: float = 1.0) -> tuple[np.ndarray, bytes]:

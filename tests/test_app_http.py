@@ -120,15 +120,22 @@ def test_layout_has_every_part(client):
 
 def test_dependencies(dc):
     firsts = [d["output"] for d in dc.deps]
-    assert len(dc.deps) == 18 + 4  # + gallery, attribute, arithmetic, traversal, prior; + the Jobs card's 4
+    # 18 + the Jobs card's 4 + the Analysis card's 3, plausibility's 3, decode anywhere's 4, the upload
+    # card's 2 and the export links' 3
+    assert len(dc.deps) == 18 + 4 + 3 + 3 + 4 + 2 + 3
     clientside = [d for d in dc.deps if d.get("clientside_function")]
-    assert {d["clientside_function"]["function_name"] for d in clientside} == {
+    named = [d for d in clientside if d["clientside_function"]["namespace"] != "_dashprivate_clientside_funcs"]
+    assert {d["clientside_function"]["function_name"] for d in named} == {
         "hover",
         "replaceUrl",
         "marker",
         "dragContext",
         "shown",
+        "plaus",
+        "render",
+        "grid",
     }
+    assert len(clientside) - len(named) == 1  # the Copy link button's inline function
     drag = dc.dep(f"{ids.ST_DRAGOUT}.data")
     # the lookup found the server-side drag callback: one output (no multi-output "..a...b.." id)
     assert drag["output"] == f"{ids.ST_DRAGOUT}.data" and not drag.get("clientside_function")
