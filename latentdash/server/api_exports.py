@@ -78,6 +78,17 @@ def export_ops(model, first) -> list:
     )
     groups = Param("groups", "query", {"type": "string"}, "named groups as in the page's link (name:ranges;...)")
     selection = Param("selection", "query", {"type": "string"}, "the selection as in the page's link (0-99,140)")
+    attr_params = [  # attribute.png and attribute.gif
+        *base,
+        direction,
+        Param("v", "query", VECTOR, "the direction as a vector (instead of dir)"),
+        Param("lo", "query", _num(-alg.MAX_STRENGTH, alg.MAX_STRENGTH), "first strength (default -2)"),
+        Param("hi", "query", _num(-alg.MAX_STRENGTH, alg.MAX_STRENGTH), "last strength (default 2)"),
+        steps,
+        groups,
+        selection,
+        scale,
+    ]
 
     def op(path, op_id, summary, handler, params, ctype, description):
         return Op("get", path, op_id, summary, handler, description, params=[model, *params],
@@ -134,18 +145,7 @@ def export_ops(model, first) -> list:
             "attributeGif",
             "Animated GIF of an attribute sweep: z + s * v, s lo -> hi -> lo",
             h_attr_gif,
-            [
-                *base,
-                direction,
-                Param("v", "query", VECTOR, "the direction as a vector (instead of dir)"),
-                Param("lo", "query", _num(-alg.MAX_STRENGTH, alg.MAX_STRENGTH), "first strength (default -2)"),
-                Param("hi", "query", _num(-alg.MAX_STRENGTH, alg.MAX_STRENGTH), "last strength (default 2)"),
-                steps,
-                groups,
-                selection,
-                scale,
-                duration,
-            ],
+            [*attr_params, duration],
             "image/gif",
             "Pass exactly one of `dir` and `v`; a strength of 1 moves by the direction's length.",
         ),  # fmt: skip
@@ -154,17 +154,7 @@ def export_ops(model, first) -> list:
             "attributePng",
             "PNG strip of an attribute sweep: z + s * v for steps strengths from lo to hi",
             h_attr_png,
-            [
-                *base,
-                direction,
-                Param("v", "query", VECTOR, "the direction as a vector (instead of dir)"),
-                Param("lo", "query", _num(-alg.MAX_STRENGTH, alg.MAX_STRENGTH), "first strength (default -2)"),
-                Param("hi", "query", _num(-alg.MAX_STRENGTH, alg.MAX_STRENGTH), "last strength (default 2)"),
-                steps,
-                groups,
-                selection,
-                scale,
-            ],
+            attr_params,
             "image/png",
             "As attribute.gif, side by side; steps 5 from -2 to 2 (the default here) is the page's strength strip.",
         ),
